@@ -1,0 +1,37 @@
+using CloudRunSpace_1.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace CloudRunSpace_1.Backend.Auth;
+
+/// <summary>Stops the service at start-up when its caller verification is misconfigured.</summary>
+public sealed class GoogleIdTokenOptionsValidator(CloudRunEnvironment environment) : IValidateOptions<GoogleIdTokenOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, GoogleIdTokenOptions options)
+    {
+        if (!options.Enabled)
+        {
+            return environment.IsCloudRun
+                ? ValidateOptionsResult.Fail("Auth__Enabled=false is refused on Cloud Run (K_SERVICE is set): the backend must verify every caller's ID token.")
+                : ValidateOptionsResult.Success;
+        }
+
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Audience))
+        {
+            errors.Add("Auth__Audience is not set: set it to this service's URL, the audience the frontend's ID tokens are minted for.");
+        }
+
+        if (options.AllowedCallerSet.Count == 0)
+        {
+            errors.Add("Auth__AllowedCallers is empty: list the service-account e-mails allowed to call (comma-separated).");
+        }
+
+        if (!Uri.TryCreate(options.CertificatesUrl, UriKind.Absolute, out var certificates) || certificates.Scheme is not ("https" or "http"))
+        {
+            errors.Add($"Auth__CertificatesUrl '{options.CertificatesUrl}' is not an http(s) URL of a JWKS document.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

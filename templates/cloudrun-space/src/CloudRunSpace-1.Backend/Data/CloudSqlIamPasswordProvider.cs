@@ -1,0 +1,54 @@
+using Google.Apis.Auth.OAuth2;
+using Npgsql;
+
+namespace CloudRunSpace_1.Backend.Data;
+
+/// <summary>
+/// Cloud SQL IAM database authentication: the password of each new physical connection is an OAuth access
+/// token of the backend's own service account (scope <c>sqlservice.login</c>), from Application Default
+/// Credentials. No database password exists anywhere.
+/// </summary>
+public sealed class CloudSqlIamPasswordProvider
+{
+    /// <summary>The OAuth scope Cloud SQL accepts for IAM database login.</summary>
+    public const string Scope = "https://www.googleapis.com/auth/sqlservice.login";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ITokenAccess? _credential;
+
+    /// <summary>Makes the data source ask for a fresh token whenever it opens a physical connection.</summary>
+    public void ConfigureDataSource(NpgsqlDataSourceBuilder builder) =>
+        // Per connection, not periodic: the periodic provider can hand out a token that expired since the last
+        // refresh. The credential caches the token and renews it before expiry, so this is cheap.
+        builder.UsePasswordProvider(
+            passwordProvider: _ => GetPasswordAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult(),
+            passwordProviderAsync: (_, cancellationToken) => GetPasswordAsync(cancellationToken));
+
+    /// <summary>Returns a valid access token to use as the database password.</summary>
+    public async ValueTask<string> GetPasswordAsync(CancellationToken cancellationToken)
+    {
+        var credential = _credential ?? await CreateCredentialAsync(cancellationToken);
+        return await credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+    }
+
+    // One scoped credential for the process: each CreateScoped call would start its own token cache.
+    // A failure is not cached, so the backend recovers once the metadata server answers again.
+    private async Task<ITokenAccess> CreateCredentialAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_credential is null)
+            {
+                var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
+                _credential = credential.CreateScoped(Scope);
+            }
+
+            return _credential;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace CloudRunSpace_1.Backend.Data;
+
+/// <summary>Registers the backend's PostgreSQL data source, its health check and migrations.</summary>
+public static class RecordsDatabaseExtensions
+{
+    /// <summary>The name of the connection string: configuration key <c>ConnectionStrings__Database</c>.</summary>
+    public const string ConnectionStringName = "Database";
+
+    /// <summary>
+    /// Adds one <see cref="NpgsqlDataSource"/> for the whole process (it owns the connection pool), the
+    /// readiness check of the database, Npgsql tracing and the <see cref="DatabaseMigrator"/>.
+    /// </summary>
+    public static WebApplicationBuilder AddRecordsDatabase(this WebApplicationBuilder builder)
+    {
+        // Built on first use, not at start-up: a cold start should not wait for the database.
+        builder.Services.AddSingleton(CreateDataSource);
+        builder.Services.AddSingleton<Records.RecordStore>();
+        builder.Services.AddSingleton<DatabaseMigrator>();
+#if (UseIamAuth)
+        builder.Services.AddSingleton<CloudSqlIamPasswordProvider>();
+#endif
+        builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+
+        builder.Services.AddHealthChecks().AddNpgSql(timeout: TimeSpan.FromSeconds(2));
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("Npgsql"));
+        return builder;
+    }
+
+    private static NpgsqlDataSource CreateDataSource(IServiceProvider services)
+    {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var connectionString = configuration.GetConnectionString(ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"No database connection string: set ConnectionStrings__{ConnectionStringName} (Secret Manager provides it on Cloud Run; run-local.sh sets it locally).");
+        }
+
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        ApplyFailFastDefaults(builder.ConnectionStringBuilder, connectionString);
+        builder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
+#if (UseIamAuth)
+        services.GetRequiredService<CloudSqlIamPasswordProvider>().ConfigureDataSource(builder);
+#endif
+        return builder.Build();
+    }
+
+    // When the database is down a request should get a 503 in seconds, not hang for Npgsql's default 15 s
+    // connect and 30 s command timeouts; explicit values in the connection string still win.
+    private static void ApplyFailFastDefaults(NpgsqlConnectionStringBuilder settings, string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>()
+            .Select(key => key.Replace(" ", string.Empty, StringComparison.Ordinal))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!given.Contains("Timeout"))
+        {
+            settings.Timeout = 3;
+        }
+
+        if (!given.Contains("CommandTimeout"))
+        {
+            settings.CommandTimeout = 10;
+        }
+    }
+}
