@@ -1,3 +1,4 @@
+using CloudRunSpace_1.ServiceDefaults;
 using Google.Apis.Auth.OAuth2;
 using Npgsql;
 
@@ -13,8 +14,9 @@ public sealed class CloudSqlIamPasswordProvider
     /// <summary>The OAuth scope Cloud SQL accepts for IAM database login.</summary>
     public const string Scope = "https://www.googleapis.com/auth/sqlservice.login";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private ITokenAccess? _credential;
+    // One scoped credential for the process: each CreateScoped call would start its own token cache.
+    private readonly RetryingAsyncLazy<ITokenAccess> _credential = new(async cancellationToken =>
+        (await GoogleCredential.GetApplicationDefaultAsync(cancellationToken)).CreateScoped(Scope));
 
     /// <summary>Makes the data source ask for a fresh token whenever it opens a physical connection.</summary>
     public void ConfigureDataSource(NpgsqlDataSourceBuilder builder) =>
@@ -27,28 +29,7 @@ public sealed class CloudSqlIamPasswordProvider
     /// <summary>Returns a valid access token to use as the database password.</summary>
     public async ValueTask<string> GetPasswordAsync(CancellationToken cancellationToken)
     {
-        var credential = _credential ?? await CreateCredentialAsync(cancellationToken);
+        var credential = await _credential.GetValueAsync(cancellationToken);
         return await credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
-    }
-
-    // One scoped credential for the process: each CreateScoped call would start its own token cache.
-    // A failure is not cached, so the backend recovers once the metadata server answers again.
-    private async Task<ITokenAccess> CreateCredentialAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_credential is null)
-            {
-                var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
-                _credential = credential.CreateScoped(Scope);
-            }
-
-            return _credential;
-        }
-        finally
-        {
-            _gate.Release();
-        }
     }
 }

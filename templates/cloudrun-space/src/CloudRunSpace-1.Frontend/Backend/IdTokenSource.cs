@@ -1,0 +1,35 @@
+using CloudRunSpace_1.ServiceDefaults;
+using Google.Apis.Auth.OAuth2;
+using Microsoft.Extensions.Options;
+
+namespace CloudRunSpace_1.Frontend.Backend;
+
+/// <summary>
+/// Google ID tokens for the backend's audience, from Application Default Credentials (the metadata server on
+/// Cloud Run). One <see cref="OidcToken"/> for the process: it caches the token and refreshes it before it
+/// expires, so the metadata server is asked once per token lifetime, not once per request.
+/// </summary>
+public sealed class IdTokenSource
+{
+    private readonly RetryingAsyncLazy<OidcToken> _token;
+
+    /// <summary>Creates the source; nothing is fetched until the first call (no work on start-up).</summary>
+    public IdTokenSource(IOptions<BackendOptions> options)
+    {
+        var audience = options.Value.EffectiveAudience;
+        _token = new RetryingAsyncLazy<OidcToken>(async cancellationToken =>
+        {
+            var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
+            return await credential.GetOidcTokenAsync(
+                OidcTokenOptions.FromTargetAudience(audience).WithTokenFormat(OidcTokenFormat.Full), cancellationToken);
+        });
+    }
+
+    /// <summary>Returns a valid ID token (a JWT) for the backend.</summary>
+    public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        var token = await _token.GetValueAsync(cancellationToken);
+        // Despite its name, this returns the ID token.
+        return await token.GetAccessTokenAsync(cancellationToken);
+    }
+}
