@@ -1,0 +1,46 @@
+using CloudRunSpace.Templates.Tests.Infrastructure;
+using NJsonSchema;
+using NJsonSchema.Validation;
+
+namespace CloudRunSpace.Templates.Tests.Metadata;
+
+/// <summary>The template's configuration files validate against the SchemaStore schemas in ../shared/schemas.</summary>
+public sealed class SchemaValidationTests
+{
+    public static TheoryData<string, string> ConfigFiles => new()
+    {
+        { "template.json", "template.json" },
+        { "ide.host.json", "ide.host.json" },
+        { "dotnetcli.host.json", "dotnetcli.host.json" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConfigFiles))]
+    public async Task ConfigFileMatchesItsSchema(string configFile, string schemaFile)
+    {
+        var path = Path.Combine(RepositoryPaths.TemplateConfigFolder, configFile);
+        var schema = await JsonSchema.FromFileAsync(RepositoryPaths.Schema(schemaFile), TestContext.Current.CancellationToken);
+
+        var errors = schema.Validate(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
+
+        Assert.True(errors.Count == 0, $"{path} does not match {schemaFile}:{Environment.NewLine}{Describe(errors)}");
+    }
+
+    [Fact]
+    public async Task TheTemplateSchemaRejectsAWrongDocument()
+    {
+        // Proves the schema is really applied: a symbol of an unknown type and a numeric name must fail it.
+        var schema = await JsonSchema.FromFileAsync(RepositoryPaths.Schema("template.json"), TestContext.Current.CancellationToken);
+
+        var errors = schema.Validate("""{ "identity": "X", "name": 42, "shortName": "x", "symbols": { "S": { "type": "variable" } } }""");
+
+        Assert.NotEmpty(errors);
+    }
+
+    private static string Describe(IEnumerable<ValidationError> errors, string indent = "") =>
+        string.Join(Environment.NewLine, errors.Select(e =>
+            $"{indent}{e.Path}: {e.Kind} (line {e.LineNumber})" +
+            (e is ChildSchemaValidationError child
+                ? Environment.NewLine + Describe(child.Errors.SelectMany(c => c.Value), indent + "  ")
+                : "")));
+}

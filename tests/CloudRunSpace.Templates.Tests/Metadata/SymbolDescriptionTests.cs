@@ -1,0 +1,51 @@
+using CloudRunSpace.Templates.Tests.Infrastructure;
+
+namespace CloudRunSpace.Templates.Tests.Metadata;
+
+/// <summary>
+/// Every option is described in template.json itself: Rider's New Project dialog reads template.json, not
+/// the host files, and `dotnet new --help` prints these texts.
+/// </summary>
+public sealed class SymbolDescriptionTests
+{
+    private readonly TemplateConfig _config = TemplateConfig.Load();
+
+    [Fact]
+    public void EveryParameterHasADisplayNameAndADescription()
+    {
+        Assert.NotEmpty(_config.ParameterSymbols);
+        var missing = _config.ParameterSymbols
+            .SelectMany(s => new[] { "displayName", "description" }
+                .Where(p => string.IsNullOrWhiteSpace((string?)s.Value[p]))
+                .Select(p => $"{s.Key}.{p}"))
+            .ToList();
+
+        Assert.True(missing.Count == 0, $"Parameters without text: {string.Join(", ", missing)}");
+    }
+
+    [Fact]
+    public void EveryChoiceHasADescription()
+    {
+        var choiceParameters = _config.ParameterSymbols.Where(s => (string?)s.Value["datatype"] == "choice").ToList();
+        Assert.NotEmpty(choiceParameters);
+
+        var missing = choiceParameters
+            .SelectMany(s => (s.Value["choices"]?.AsArray() ?? [])
+                .Where(c => string.IsNullOrWhiteSpace((string?)c?["description"]))
+                .Select(c => $"{s.Key}={(string?)c?["choice"]}"))
+            .ToList();
+
+        Assert.True(missing.Count == 0, $"Choices without a description: {string.Join(", ", missing)}");
+    }
+
+    [Fact]
+    public void EveryChoiceParameterOffersAtLeastTwoChoicesAndDefaultsToOneOfThem()
+    {
+        foreach (var (name, symbol) in _config.ParameterSymbols.Where(s => (string?)s.Value["datatype"] == "choice"))
+        {
+            var choices = (symbol["choices"]?.AsArray() ?? []).Select(c => (string?)c?["choice"]).ToList();
+            Assert.True(choices.Count >= 2, $"{name} offers {choices.Count} choice(s).");
+            Assert.Contains((string?)symbol["defaultValue"], choices);
+        }
+    }
+}

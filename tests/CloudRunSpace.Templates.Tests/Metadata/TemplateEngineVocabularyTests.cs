@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+using CloudRunSpace.Templates.Tests.Infrastructure;
+
+namespace CloudRunSpace.Templates.Tests.Metadata;
+
+/// <summary>template.json uses only property names the template engine reads (a typo is silently ignored by it).</summary>
+public sealed class TemplateEngineVocabularyTests
+{
+    [Fact]
+    public void TemplateJsonUsesOnlyPropertiesTheEngineReads()
+    {
+        var unknown = TemplateEngineVocabulary.FindUnknownProperties(TemplateConfig.Load().Template);
+
+        Assert.True(unknown.Count == 0,
+            $"{TemplateConfig.TemplateJsonPath} has properties the template engine ignores (typos?):{Environment.NewLine}" +
+            string.Join(Environment.NewLine, unknown));
+    }
+
+    [Fact]
+    public void TheCheckReportsMisspeltNamesAtEveryLevel()
+    {
+        // Proves the check above is not vacuous: the same misspellings in the real file would fail it.
+        var template = JsonNode.Parse("""
+            {
+              "identity": "X", "shortname2": "x",
+              "symbols": {
+                "Tests": { "type": "parameter", "datatype": "bool", "defualtValue": "true" },
+                "Mode": { "type": "parameter", "datatype": "choice", "choices": [ { "choice": "a", "descripton": "A" } ] },
+                "Slug": { "type": "derived", "valueSource": "name", "valueTransfrom": "lowerCase" },
+                "Odd": { "type": "computd", "value": "true" }
+              }
+            }
+            """)!.AsObject();
+
+        var unknown = TemplateEngineVocabulary.FindUnknownProperties(template);
+
+        Assert.Equal(
+            [
+                "top level: \"shortname2\"",
+                "symbols.Tests: \"defualtValue\"",
+                "symbols.Mode.choices[a]: \"descripton\"",
+                "symbols.Slug: \"valueTransfrom\"",
+                "symbols.Odd: unknown type \"computd\"",
+            ],
+            unknown);
+    }
+}
