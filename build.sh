@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Restores the pinned Cake tool (.config/dotnet-tools.json) and runs build/build.cake.
+# Every argument is handed to Cake, e.g. ./build.sh --target=Demo
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: ./build.sh [--target=NAME] [--configuration=Release|Debug] [--dry-run] [--help] [other Cake options]
+
+Validates the template pack with Cake (build/build.cake). Targets:
+  Default    Pack, Install, Variants, UnitTests, Build, Test; writes artifacts/validation/report.md|json
+  Pack       dotnet pack the templates into artifacts/packages/
+  Install    install the package into an isolated hive (artifacts/template-hive), never your own
+  Variants   compute the all-pairs option matrix into artifacts/validation/variants.json
+  UnitTests  the repository's own tests (tests/CloudRunSpace.Templates.Tests)
+  Build      per variant: dotnet new, restore, build with warnings as errors
+  Test       per variant: the generated solution's tests (TRX in artifacts/validation/trx/)
+
+--dry-run   list the tasks the target would run, without running them (Cake's --dryrun)
+USAGE
+}
+
+cake_args=()
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help) usage; exit 0 ;;
+    --dry-run) cake_args+=("--dryrun") ;;
+    *) cake_args+=("$arg") ;;
+  esac
+done
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+dotnet tool restore >/dev/null
+exec dotnet cake build/build.cake "${cake_args[@]}"
