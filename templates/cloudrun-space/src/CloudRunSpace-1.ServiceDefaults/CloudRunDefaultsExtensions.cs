@@ -37,7 +37,8 @@ public static class CloudRunDefaultsExtensions
         where TBuilder : IHostApplicationBuilder
     {
         var environment = CloudRunEnvironment.FromConfiguration(builder.Configuration);
-        builder.Services.AddSingleton(environment);
+        // Resolved from the final configuration (a test host may add settings after this point).
+        builder.Services.AddSingleton(services => CloudRunEnvironment.FromConfiguration(services.GetRequiredService<IConfiguration>()));
 
         // Cloud Run's contract: listen on all interfaces on the port it injects (8080 unless told otherwise).
         // An explicit PORT wins; without one, explicitly configured URLs or HTTP ports are respected.
@@ -67,6 +68,7 @@ public static class CloudRunDefaultsExtensions
 
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         // Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting work and drain in-flight
         // requests in less than that, so no request is cut off mid-way.

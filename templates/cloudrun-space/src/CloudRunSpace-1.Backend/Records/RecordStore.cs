@@ -6,7 +6,7 @@ namespace CloudRunSpace_1.Backend.Records;
 public sealed class RecordStore(NpgsqlDataSource dataSource)
 {
     /// <summary>The newest records first.</summary>
-    public async Task<IReadOnlyList<Record>> ListAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RecordItem>> ListAsync(int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT $1");
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
@@ -14,7 +14,7 @@ public sealed class RecordStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>One record, or null when there is none with that id.</summary>
-    public async Task<Record?> FindAsync(long id, CancellationToken cancellationToken)
+    public async Task<RecordItem?> FindAsync(long id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT id, title, created_at FROM records WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
@@ -23,7 +23,7 @@ public sealed class RecordStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Stores a record and returns it as stored.</summary>
-    public async Task<Record> AddAsync(string title, CancellationToken cancellationToken)
+    public async Task<RecordItem> AddAsync(string title, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("INSERT INTO records (title) VALUES ($1) RETURNING id, title, created_at");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
@@ -31,13 +31,13 @@ public sealed class RecordStore(NpgsqlDataSource dataSource)
         return records[0];
     }
 
-    private static async Task<List<Record>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<List<RecordItem>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        var records = new List<Record>();
+        var records = new List<RecordItem>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            records.Add(new Record(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            records.Add(new RecordItem(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
         }
 
         return records;

@@ -23,7 +23,7 @@ public static class RecordsEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<Record>>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<IReadOnlyList<RecordItem>>, ValidationProblem>> ListAsync(
         RecordStore store, CancellationToken cancellationToken, int limit = 50)
     {
         if (limit is < 1 or > MaxLimit)
@@ -37,7 +37,7 @@ public static class RecordsEndpoints
         return TypedResults.Ok(await store.ListAsync(limit, cancellationToken));
     }
 
-    private static async Task<Results<Ok<Record>, ProblemHttpResult>> FindAsync(
+    private static async Task<Results<Ok<RecordItem>, ProblemHttpResult>> FindAsync(
         long id, RecordStore store, CancellationToken cancellationToken)
     {
         var record = await store.FindAsync(id, cancellationToken);
@@ -46,7 +46,7 @@ public static class RecordsEndpoints
             : TypedResults.Ok(record);
     }
 
-    private static async Task<Results<Created<Record>, ProblemHttpResult>> AddAsync(
+    private static async Task<Results<Created<RecordItem>, ProblemHttpResult>> AddAsync(
         NewRecord request, RecordStore store, CancellationToken cancellationToken)
     {
         var errors = request.Validate();

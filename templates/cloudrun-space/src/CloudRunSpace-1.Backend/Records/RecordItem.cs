@@ -4,7 +4,7 @@ namespace CloudRunSpace_1.Backend.Records;
 /// <param name="Id">The database identity.</param>
 /// <param name="Title">The text the user entered.</param>
 /// <param name="CreatedAt">When the record was stored (UTC).</param>
-public sealed record Record(long Id, string Title, DateTimeOffset CreatedAt);
+public sealed record RecordItem(long Id, string Title, DateTimeOffset CreatedAt);
 
 /// <summary>The body of a request that adds a record.</summary>
 /// <param name="Title">1 to <see cref="MaxTitleLength"/> characters, no control characters.</param>

@@ -1,0 +1,58 @@
+using CloudRunSpace_1.Backend.Data;
+using CloudRunSpace_1.Backend.Records;
+using CloudRunSpace_1.Frontend.Backend;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CloudRunSpace_1.Tests.Fakes;
+
+/// <summary>The backend in a test host, configured the way the deploy scripts configure it on Cloud Run.</summary>
+public sealed class BackendHost(string connectionString, FakeGoogle google, IReadOnlyDictionary<string, string?>? overrides = null)
+    : WebApplicationFactory<RecordStore>
+{
+    /// <summary>The backend's URL as Cloud Run would give it: the audience of its callers' tokens.</summary>
+    public const string Audience = "https://backend-test-uc.a.run.app";
+
+    /// <summary>Applies the migrations to the host's database.</summary>
+    public async Task MigrateAsync()
+    {
+        var exitCode = await Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        Assert.Equal(0, exitCode);
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Database", connectionString);
+        builder.UseSetting("Auth:Audience", Audience);
+        builder.UseSetting("Auth:AllowedCallers", FakeGoogle.ServiceAccountEmail);
+        builder.UseSetting("Auth:CertificatesUrl", google.CertificatesUrl);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
+
+/// <summary>
+/// The frontend in a test host. Its calls to the backend go to <paramref name="backendHandler"/>: the backend's
+/// in-process test server, or a stand-in for a backend that is down.
+/// </summary>
+public sealed class FrontendHost(Func<HttpMessageHandler> backendHandler) : WebApplicationFactory<RecordsClient>
+{
+    /// <summary>A frontend calling the given backend host.</summary>
+    public FrontendHost(BackendHost backend)
+        : this(() => backend.Server.CreateHandler())
+    {
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Backend:BaseUrl", BackendHost.Audience);
+        builder.ConfigureTestServices(services =>
+            services.AddHttpClient<RecordsClient>().ConfigurePrimaryHttpMessageHandler(backendHandler));
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using CloudRunSpace_1.Tests.Fakes;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace CloudRunSpace_1.Tests.Frontend;
+
+/// <summary>
+/// The whole path in one process: frontend page → ID token from the (fake) metadata server → backend, which
+/// verifies the token → PostgreSQL. The backend's allow-list holds only the metadata server's account, so a
+/// served page proves the frontend sent a valid token.
+/// </summary>
+public sealed partial class FrontendTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
+{
+    private BackendHost? _backend;
+    private FrontendHost? _frontend;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = new BackendHost(await postgres.CreateDatabaseAsync(), google);
+        await _backend.MigrateAsync();
+        _frontend = new FrontendHost(_backend);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_frontend is not null)
+        {
+            await _frontend.DisposeAsync();
+        }
+
+        if (_backend is not null)
+        {
+            await _backend.DisposeAsync();
+        }
+    }
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_page_lists_records_read_from_the_database_through_the_backend()
+    {
+        var page = await _frontend!.CreateClient().GetStringAsync("/", Cancellation);
+
+        Assert.Contains("Welcome to your Cloud Run private space", page);
+    }
+
+    [Fact]
+    public async Task The_frontend_asks_the_metadata_server_for_a_token_once_not_per_request()
+    {
+        var client = _frontend!.CreateClient();
+        await client.GetStringAsync("/", Cancellation);
+        var afterFirst = google.IdentityRequests;
+
+        for (var i = 0; i < 5; i++)
+        {
+            await client.GetStringAsync("/", Cancellation);
+        }
+
+        Assert.True(afterFirst >= 1, "the first page load should have minted a token");
+        Assert.Equal(afterFirst, google.IdentityRequests);
+    }
+
+    [Fact]
+    public async Task A_record_added_through_the_form_is_stored_and_listed()
+    {
+        var client = _frontend!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var form = HiddenInputs(await client.GetStringAsync("/", Cancellation));
+        var title = "From the form " + Guid.NewGuid().ToString("N")[..8];
+        form["Input.Title"] = title;
+
+        var posted = await client.PostAsync("/", new FormUrlEncodedContent(form), Cancellation);
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Contains(title, await client.GetStringAsync("/", Cancellation));
+    }
+
+    [Fact]
+    public async Task A_form_post_without_the_antiforgery_token_is_refused()
+    {
+        var client = _frontend!.CreateClient();
+
+        var posted = await client.PostAsync("/", new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Title"] = "forged" }), Cancellation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
+        Assert.DoesNotContain("forged", await client.GetStringAsync("/", Cancellation));
+    }
+
+    [Fact]
+    public async Task When_the_backend_is_down_the_page_says_so_plainly_with_503()
+    {
+        await using var frontend = new FrontendHost(() => new UnreachableBackendHandler());
+
+        var response = await frontend.CreateClient().GetAsync("/", Cancellation);
+        var page = await response.Content.ReadAsStringAsync(Cancellation);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("temporarily unavailable", page);
+        Assert.DoesNotContain("Exception", page);
+    }
+
+    // The hidden fields a browser would post back with the form: the antiforgery token, Blazor's form name.
+    private static Dictionary<string, string> HiddenInputs(string html) =>
+        InputTag().Matches(html)
+            .Select(tag => tag.Value)
+            .Where(tag => tag.Contains("type=\"hidden\"", StringComparison.Ordinal))
+            .ToDictionary(tag => Attribute(tag, "name"), tag => Attribute(tag, "value"));
+
+    private static string Attribute(string tag, string name) =>
+        WebUtility.HtmlDecode(Regex.Match(tag, $"\\b{name}=\"(?<value>[^\"]*)\"").Groups["value"].Value);
+
+    [GeneratedRegex("<input[^>]*>")]
+    private static partial Regex InputTag();
+
+    private sealed class UnreachableBackendHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new HttpRequestException("Connection refused (test)");
+    }
+}
