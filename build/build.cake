@@ -10,6 +10,9 @@
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
+// Demo only: start the space, check its page shows database records, stop (for unattended runs).
+var demoCheck = Argument("check", false);
+var demoPort = Argument("port", 8080);
 
 // Cake runs with the script's folder (build/) as its working directory.
 var root = MakeAbsolute(Directory(".."));
@@ -31,7 +34,9 @@ Setup(context =>
 Teardown(context =>
 {
     if (report.Results.Count == 0) return;
-    WriteReports(report, root, paths.Validation);
+    // The demo is not a validation run: it must not overwrite the last validation report.
+    if (target != "Demo") WriteReports(report, root, paths.Validation);
+    else foreach (var line in FailureLines(report, root)) Error(line);
     // Failed per-variant stages are recorded instead of thrown, so the other variants still run;
     // this is where they fail the run.
     if (report.Failures.Any() && context.ThrownException == null)
@@ -103,6 +108,28 @@ Task("Test")
 
 // Smoke (the services as real processes against PostgreSQL and a fake metadata server) is not implemented
 // yet: there is deliberately no target by that name until it tests something.
+
+Task("Demo")
+    .Description("The newcomer's first run: scaffold the default space into artifacts/demo and run it locally (prints the URL).")
+    .IsDependentOn("Install")
+    .IsDependentOn("Variants")
+    .Does(() =>
+{
+    var space = matrix.Variants[0]; // the all-defaults variant
+    var output = paths.Demo.Combine(space.Name);
+    WriteStopperFiles(paths.Demo, paths.RepositoryGlobalJson);
+    Require(InstantiateVariant(paths, space, report, output, label: "demo"), "scaffolding the demo space");
+    var runLocal = output.CombineWithFilePath("run-local.sh");
+    if (!FileExists(runLocal)) throw new CakeException($"the generated space has no {runLocal.GetFilename()}");
+
+    Information($"Running {runLocal} (Ctrl+C stops the space)");
+    // The console is handed over as it is: the script prints the URL and keeps the services in the foreground.
+    var arguments = new ProcessArgumentBuilder().Append(runLocal.FullPath).Append("--port").Append(demoPort.ToString());
+    if (demoCheck) arguments.Append("--check");
+    var exitCode = StartProcess("bash", new ProcessSettings { Arguments = arguments, WorkingDirectory = output });
+    // 130: stopped with Ctrl+C, the ordinary way to end the demo.
+    if (exitCode != 0 && exitCode != 130) throw new CakeException($"run-local.sh exited with {exitCode}; its output is above");
+});
 
 Task("Default")
     .Description("Pack, Install, Variants, UnitTests, Build, Test; report in artifacts/validation/report.md|json.")

@@ -24,6 +24,7 @@ public sealed class BuildPaths
     public FilePath RepositoryTestsProject => Root.CombineWithFilePath("tests/CloudRunSpace.Templates.Tests/CloudRunSpace.Templates.Tests.csproj");
     public FilePath VariantsJson => Validation.CombineWithFilePath("variants.json");
     public FilePath Log(string variant, string stage) => Logs.CombineWithFilePath(variant == RepositoryStages ? $"{stage}.log" : $"{variant}-{stage}.log");
+    public DirectoryPath Demo => Artifacts.Combine("demo");
     public DirectoryPath VariantDirectory(Variant variant) => Validation.Combine(variant.Name);
     public FilePath VariantSolution(Variant variant) => VariantDirectory(variant).CombineWithFilePath(variant.Name + ".sln");
 }
@@ -159,9 +160,11 @@ bool JudgeTestRun(ValidationReport report, string variant, string stage, ToolRun
     return Record(report, variant, stage, run, problem, counts?.ToString() ?? "");
 }
 
-bool InstantiateVariant(BuildPaths paths, Variant variant, ValidationReport report)
+// label: the name in the report and the log file; the variant's own unless it is scaffolded for another use.
+bool InstantiateVariant(BuildPaths paths, Variant variant, ValidationReport report, DirectoryPath output = null, string label = null)
 {
-    var output = paths.VariantDirectory(variant);
+    output ??= paths.VariantDirectory(variant);
+    label ??= variant.Name;
     if (DirectoryExists(output)) DeleteDirectory(output, new DeleteDirectorySettings { Recursive = true, Force = true });
     var arguments = new[]
     {
@@ -172,11 +175,11 @@ bool InstantiateVariant(BuildPaths paths, Variant variant, ValidationReport repo
     // answer such an action prompts and, with no input, loops forever.
     .Concat(TemplateHasRunScriptPostAction(paths.TemplateJson) ? new[] { "--allow-scripts", "no" } : Array.Empty<string>())
     .Concat(variant.CliArguments);
-    var run = RunDotNet(arguments, paths.Log(variant.Name, "instantiate"), workingDirectory: paths.Validation);
+    var run = RunDotNet(arguments, paths.Log(label, "instantiate"), workingDirectory: output.GetParent());
     var problem = TemplateEngineProblem(run)
         ?? (run.Output.Contains("was created successfully") ? null : "dotnet new did not report 'was created successfully'")
-        ?? (FileExists(paths.VariantSolution(variant)) ? null : $"{variant.Name}.sln was not generated");
-    return Record(report, variant.Name, "instantiate", run, problem);
+        ?? (FileExists(output.CombineWithFilePath(variant.Name + ".sln")) ? null : $"{variant.Name}.sln was not generated");
+    return Record(report, label, "instantiate", run, problem);
 }
 
 const string RunScriptPostActionId = "3A7C4B45-1F5D-4A30-959A-51B88E82B5D2";
