@@ -1,0 +1,147 @@
+# shellcheck shell=bash disable=SC2034 # the settings are read by the scripts that source this file.
+# Reads deploy/env/<env>.env (the one place for an environment's settings) and checks every value
+# before any gcloud call. The file is parsed as KEY=value lines, never executed.
+
+# Every setting an env file may hold; anything else is a typo and stops the script.
+readonly REQUIRED_SETTINGS=(
+  APP PROJECT_ID REGION DB_AUTH EGRESS
+  SUBNET_RANGE PSA_PREFIX_LENGTH
+  DB_VERSION DB_TIER DB_MAX_CONNECTIONS
+  BACKEND_CONCURRENCY BACKEND_CPU BACKEND_MEMORY BACKEND_MIN_INSTANCES BACKEND_MAX_INSTANCES BACKEND_DB_POOL_SIZE
+  FRONTEND_CONCURRENCY FRONTEND_CPU FRONTEND_MEMORY FRONTEND_MIN_INSTANCES FRONTEND_MAX_INSTANCES
+)
+readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION)
+
+# Regions where Cloud Run, Cloud SQL, Serverless VPC Access and Artifact Registry are all offered.
+readonly KNOWN_REGIONS=(
+  africa-south1 asia-east1 asia-east2 asia-northeast1 asia-northeast2 asia-northeast3 asia-south1 asia-south2
+  asia-southeast1 asia-southeast2 australia-southeast1 australia-southeast2 europe-central2 europe-north1
+  europe-southwest1 europe-west1 europe-west2 europe-west3 europe-west4 europe-west6 europe-west8 europe-west9
+  europe-west10 europe-west12 me-central1 me-central2 me-west1 northamerica-northeast1 northamerica-northeast2
+  southamerica-east1 southamerica-west1 us-central1 us-east1 us-east4 us-east5 us-south1 us-west1 us-west2
+  us-west3 us-west4
+)
+
+# Connections Cloud SQL keeps for itself and its maintenance agents, beside max_connections' users.
+readonly DB_RESERVED_CONNECTIONS=10
+# The migration job uses this many connections at most.
+readonly MIGRATE_DB_POOL_SIZE=2
+
+_is_setting() {
+  local name
+  for name in "${REQUIRED_SETTINGS[@]}" "${OPTIONAL_SETTINGS[@]}"; do
+    [[ $name == "$1" ]] && return 0
+  done
+  return 1
+}
+
+# load_env DEPLOY_DIR: reads deploy/env/$ENV_NAME.env into shell variables, then validates them.
+load_env() {
+  local deploy_dir=$1
+  [[ $ENV_NAME =~ ^[a-z][a-z0-9]{0,9}$ ]] ||
+    die "bad environment name '$ENV_NAME': use 1-10 lowercase letters or digits, starting with a letter (e.g. prod, staging)"
+  ENV_FILE="$deploy_dir/env/$ENV_NAME.env"
+  [[ -f $ENV_FILE ]] || die "no settings for environment '$ENV_NAME': $ENV_FILE does not exist"
+
+  local line key value number=0 seen=" "
+  while IFS= read -r line || [[ -n $line ]]; do
+    number=$((number + 1))
+    line=${line%$'\r'}
+    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    [[ $line =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "$ENV_FILE:$number: expected KEY=value, found: $line"
+    key=${BASH_REMATCH[1]}
+    value=${BASH_REMATCH[2]}
+    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then
+      value=${BASH_REMATCH[1]}
+    fi
+    _is_setting "$key" || die "$ENV_FILE:$number: unknown setting '$key'"
+    [[ $seen != *" $key "* ]] || die "$ENV_FILE:$number: '$key' is set twice"
+    seen+="$key "
+    printf -v "$key" '%s' "$value"
+  done <"$ENV_FILE"
+
+  for key in "${REQUIRED_SETTINGS[@]}"; do
+    [[ -n ${!key:-} ]] || die "$ENV_FILE: '$key' is missing or empty"
+  done
+  for key in "${OPTIONAL_SETTINGS[@]}"; do
+    printf -v "$key" '%s' "${!key:-}"
+  done
+  ENVIRONMENT=$ENV_NAME
+  validate_settings
+}
+
+_bad() { die "$ENV_FILE: $*"; }
+
+_require_int() {
+  local name=$1 min=$2 max=$3 value=${!1}
+  if ! [[ $value =~ ^[0-9]+$ ]] || ((10#$value < min || 10#$value > max)); then
+    _bad "$name=$value: expected a whole number from $min to $max"
+  fi
+}
+
+_require_memory() {
+  local name=$1 value=${!1} mib
+  [[ $value =~ ^([0-9]+)(Mi|Gi)$ ]] || _bad "$name=$value: expected a size like 512Mi or 2Gi"
+  mib=$((10#${BASH_REMATCH[1]}))
+  [[ ${BASH_REMATCH[2]} == Gi ]] && mib=$((mib * 1024))
+  # The second generation execution environment needs at least 512 MiB.
+  ((mib >= 512 && mib <= 32768)) || _bad "$name=$value: Cloud Run (2nd gen) takes 512Mi to 32Gi"
+}
+
+_require_cidr() {
+  local name=$1 prefix_min=$2 prefix_max=$3 value=${!1}
+  if ! [[ $value =~ ^(10|172|192)\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}/([0-9]{1,2})$ ]] ||
+    ((BASH_REMATCH[2] < prefix_min || BASH_REMATCH[2] > prefix_max)); then
+    _bad "$name=$value: expected a private IPv4 range with a /$prefix_min to /$prefix_max prefix"
+  fi
+}
+
+validate_settings() {
+  [[ $PROJECT_ID =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] ||
+    _bad "PROJECT_ID=$PROJECT_ID is not a valid project id (6-30 characters: lowercase letters, digits, hyphens; starts with a letter)"
+  local known_region known=false
+  for known_region in "${KNOWN_REGIONS[@]}"; do
+    [[ $known_region == "${REGION:?}" ]] && known=true
+  done
+  [[ $known == true ]] || _bad "REGION=$REGION is not a region this space can use (e.g. us-central1, europe-west1)"
+  [[ $APP =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] ||
+    _bad "APP=$APP: expected lowercase letters, digits and inner hyphens"
+  [[ $DB_AUTH == password || $DB_AUTH == iam ]] || _bad "DB_AUTH=$DB_AUTH: expected password or iam"
+  [[ $EGRESS == direct-vpc || $EGRESS == connector ]] || _bad "EGRESS=$EGRESS: expected direct-vpc or connector"
+
+  # Direct VPC egress takes addresses from this subnet: /26 is the smallest it accepts.
+  _require_cidr SUBNET_RANGE 8 26
+  if [[ $EGRESS == connector ]]; then
+    [[ -n $CONNECTOR_RANGE ]] || _bad "CONNECTOR_RANGE is required when EGRESS=connector (an unused /28, e.g. 10.8.0.0/28)"
+    _require_cidr CONNECTOR_RANGE 28 28
+  fi
+  _require_int PSA_PREFIX_LENGTH 8 24
+  [[ $DB_VERSION =~ ^POSTGRES_[0-9]+$ ]] || _bad "DB_VERSION=$DB_VERSION: expected e.g. POSTGRES_16"
+  [[ $DB_TIER =~ ^db-[a-z0-9-]+$ ]] || _bad "DB_TIER=$DB_TIER: expected a Cloud SQL tier, e.g. db-custom-1-3840"
+  _require_int DB_MAX_CONNECTIONS 25 262143
+
+  local service
+  for service in BACKEND FRONTEND; do
+    _require_int "${service}_CONCURRENCY" 1 1000
+    _require_int "${service}_MIN_INSTANCES" 0 100
+    _require_int "${service}_MAX_INSTANCES" 1 1000
+    _require_memory "${service}_MEMORY"
+    local cpu_name="${service}_CPU" min_name="${service}_MIN_INSTANCES" max_name="${service}_MAX_INSTANCES"
+    [[ ${!cpu_name} =~ ^(1|2|4|6|8)$ ]] || _bad "$cpu_name=${!cpu_name}: expected 1, 2, 4, 6 or 8"
+    ((10#${!min_name} <= 10#${!max_name})) || _bad "$min_name must not exceed $max_name"
+  done
+  _require_int BACKEND_DB_POOL_SIZE 1 500
+
+  # Old and new revisions both run during a rollout or a canary, each up to its max instances: the
+  # database must take twice the backend's pools, the migration job's and its own reserve.
+  local needed=$((2 * 10#$BACKEND_MAX_INSTANCES * 10#$BACKEND_DB_POOL_SIZE + MIGRATE_DB_POOL_SIZE + DB_RESERVED_CONNECTIONS))
+  ((needed <= 10#$DB_MAX_CONNECTIONS)) ||
+    _bad "the backend could open more database connections than DB_MAX_CONNECTIONS=$DB_MAX_CONNECTIONS allows: 2 revisions x BACKEND_MAX_INSTANCES=$BACKEND_MAX_INSTANCES x BACKEND_DB_POOL_SIZE=$BACKEND_DB_POOL_SIZE + $MIGRATE_DB_POOL_SIZE (migrations) + $DB_RESERVED_CONNECTIONS (reserved) = $needed. Lower the pool or max instances, or raise DB_MAX_CONNECTIONS (and DB_TIER)."
+
+  if [[ -n $GITHUB_REPOSITORY ]]; then
+    [[ $GITHUB_REPOSITORY =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] ||
+      _bad "GITHUB_REPOSITORY=$GITHUB_REPOSITORY: expected OWNER/NAME"
+  fi
+  GITHUB_BRANCH=${GITHUB_BRANCH:-main}
+  derive_names
+}

@@ -1,0 +1,72 @@
+# shellcheck shell=bash disable=SC2034 # the names are read by the scripts that source this file.
+# Resource names, derived from APP and the environment so that two environments (or two spaces) can
+# share a project. Every name respects its service's limits; a long one is cut and given a short hash
+# of the full name, so it stays unique and the same on every run.
+
+# fit NAME MAX: NAME if it is at most MAX characters, else a prefix of it, '-', and 4 hex digits of its hash.
+fit() {
+  local name=$1 max=$2 hash head
+  if ((${#name} <= max)); then
+    printf '%s' "$name"
+    return
+  fi
+  hash=$(printf '%s' "$name" | sha256sum)
+  head=${name:0:max-5}
+  while [[ $head == *- ]]; do head=${head%-}; done
+  printf '%s-%s' "$head" "${hash:0:4}"
+}
+
+derive_names() {
+  local base="$APP-$ENVIRONMENT"
+  # Names must start with a letter.
+  [[ $base =~ ^[a-z] ]] || base="app-$base"
+
+  # Service account ids: 6-30 characters; the longest suffix is '-deploy'.
+  local sa=
+  sa=$(fit "$base" 23)
+  FRONTEND_SA="$sa-fe@$PROJECT_ID.iam.gserviceaccount.com"
+  BACKEND_SA="$sa-be@$PROJECT_ID.iam.gserviceaccount.com"
+  MIGRATOR_SA="$sa-mig@$PROJECT_ID.iam.gserviceaccount.com"
+  DEPLOYER_SA="$sa-deploy@$PROJECT_ID.iam.gserviceaccount.com"
+
+  # Cloud Run service and job names: at most 49 characters; the longest suffix is '-frontend'.
+  local run=
+  run=$(fit "$base" 40)
+  FRONTEND_SERVICE="$run-frontend"
+  BACKEND_SERVICE="$run-backend"
+  MIGRATE_JOB="$run-migrate"
+
+  # Serverless VPC Access connector names: at most 25 characters.
+  CONNECTOR="$(fit "$base" 21)-vpc"
+
+  # Everything else allows 63 characters.
+  local long=
+  long=$(fit "$base" 54)
+  NETWORK="$long-net"
+  SUBNET="$long-run"
+  ROUTER="$long-router"
+  NAT="$long-nat"
+  PSA_RANGE="$long-psa"
+  SQL_INSTANCE="$long-db"
+  REPOSITORY="$long-images"
+  TRIGGER="$long-deploy"
+  GITHUB_REPO_LINK="$long-source"
+  DB_NAME=$(fit "${APP//-/_}" 63)
+  DB_NAME=${DB_NAME//-/_}
+
+  if [[ $DB_AUTH == password ]]; then
+    DB_USER=app
+    DB_SECRET_BACKEND="$long-db"
+    DB_SECRET_MIGRATOR=$DB_SECRET_BACKEND
+  else
+    # A PostgreSQL IAM user is the service account's e-mail without '.gserviceaccount.com'.
+    DB_USER=${BACKEND_SA%.gserviceaccount.com}
+    DB_MIGRATOR_USER=${MIGRATOR_SA%.gserviceaccount.com}
+    DB_SECRET_BACKEND="$long-db-backend"
+    DB_SECRET_MIGRATOR="$long-db-migrator"
+  fi
+
+  IMAGE_BASE="$REGION-docker.pkg.dev/$PROJECT_ID/$REPOSITORY"
+  BACKEND_IMAGE_NAME="$IMAGE_BASE/backend"
+  FRONTEND_IMAGE_NAME="$IMAGE_BASE/frontend"
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Usage: deploy/up.sh [--env NAME] [--dry-run] [--help]
+#
+# Provisions the whole private space in the project of deploy/env/NAME.env (default: prod) and
+# deploys it: APIs, VPC with NAT and private services access, Cloud SQL on private IP, secrets,
+# service accounts and their roles, Artifact Registry, images (Cloud Build), the migration job, the
+# backend (internal) and the frontend (public). Prints the frontend's URL.
+#
+# Idempotent: what exists is left as it is, so a second run creates nothing. Once the services exist,
+# ship new code with deploy/deploy.sh (or a git push, after deploy/pipeline.sh).
+#
+#   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
+#   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them;
+#                every resource is assumed not to exist yet
+#   --help       show this text
+set -euo pipefail
+# shellcheck source=lib/load.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/load.sh"
+# shellcheck source=lib/network.sh
+source "$DEPLOY_DIR/lib/network.sh"
+# shellcheck source=lib/iam.sh
+source "$DEPLOY_DIR/lib/iam.sh"
+# shellcheck source=lib/database.sh
+source "$DEPLOY_DIR/lib/database.sh"
+# shellcheck source=lib/build.sh
+source "$DEPLOY_DIR/lib/build.sh"
+
+parse_common_options "$0" "$@"
+((${#REST_ARGS[@]} == 0)) || die "unexpected argument '${REST_ARGS[0]}' (see --help)"
+load_env "$DEPLOY_DIR"
+require_gcloud
+log "provisioning '$ENVIRONMENT' in project $PROJECT_ID ($REGION; database auth: $DB_AUTH; egress: $EGRESS)"
+
+enable_apis() {
+  local apis=(run.googleapis.com sqladmin.googleapis.com compute.googleapis.com
+    servicenetworking.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com
+    secretmanager.googleapis.com iam.googleapis.com)
+  [[ $EGRESS == connector ]] && apis+=(vpcaccess.googleapis.com)
+  gc services enable "${apis[@]}"
+}
+
+ensure_repository() {
+  if exists artifacts repositories describe "$REPOSITORY" "--location=$REGION"; then
+    log "Artifact Registry repository $REPOSITORY exists"
+  else
+    gc artifacts repositories create "$REPOSITORY" --repository-format=docker "--location=$REGION" \
+      "--description=Images of $APP ($ENVIRONMENT)"
+  fi
+}
+
+# The first release is made here, not by Cloud Build: the invoker binding must sit between the
+# backend's and the frontend's deploys, and the deployer may not set IAM policies.
+first_release() {
+  if exists run jobs describe "$MIGRATE_JOB" "--region=$REGION" &&
+    exists run services describe "$BACKEND_SERVICE" "--region=$REGION" &&
+    exists run services describe "$FRONTEND_SERVICE" "--region=$REGION"; then
+    log "the services are deployed; ship code with deploy/deploy.sh"
+    return 0
+  fi
+  local tag
+  tag=$(source_tag)
+  build_images "$tag" false
+  release_migrate "$BACKEND_IMAGE_NAME:$tag"
+  release_backend "$BACKEND_IMAGE_NAME:$tag"
+  grant_backend_invoker
+  release_frontend "$FRONTEND_IMAGE_NAME:$tag"
+}
+
+enable_apis
+ensure_network
+ensure_service_accounts
+ensure_repository
+grant_roles
+ensure_sql_instance
+ensure_database
+ensure_database_users
+grant_secret_access
+first_release
+# Again on every run: repairs the binding if the first run stopped between deploys.
+grant_backend_invoker
+
+if [[ $DRY_RUN == true ]]; then
+  log "dry run: nothing was changed"
+else
+  url=$(gc run services describe "$FRONTEND_SERVICE" "--region=$REGION" --format='value(status.url)')
+  log "the space is up"
+  printf 'Frontend: %s\n' "$url"
+fi
