@@ -9,27 +9,22 @@ namespace CloudRunSpace_1.Tests.Backend;
 /// database role's password is the fake metadata server's token, so a connection opens only if the provider
 /// supplied it.
 /// </summary>
-public sealed class CloudSqlIamPasswordProviderTests(FakeGoogle google, PostgresServer postgres)
+public sealed class CloudSqlIamPasswordProviderTests(PostgresServer postgres)
 {
     [Fact]
     public async Task Connections_sign_in_with_the_access_token_as_password()
     {
-        _ = google;
-        var connectionString = await postgres.CreateDatabaseAsync();
-        var role = "backend-" + Guid.NewGuid().ToString("N")[..8] + "@test-project.iam";
-        await using (var admin = NpgsqlDataSource.Create(postgres.AdminConnectionString))
+        var withoutPassword = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync())
         {
-            await using var create = admin.CreateCommand($"CREATE ROLE {DatabaseMigrator.QuoteIdentifier(role)} LOGIN PASSWORD '{FakeGoogle.AccessToken}'");
-            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
-
-        var withoutPassword = new NpgsqlConnectionStringBuilder(connectionString) { Username = role, Password = null }.ConnectionString;
+            Username = PostgresServer.IamUser,
+            Password = null,
+        }.ConnectionString;
         var builder = new NpgsqlDataSourceBuilder(withoutPassword);
         new CloudSqlIamPasswordProvider().ConfigureDataSource(builder);
         await using var dataSource = builder.Build();
         await using var command = dataSource.CreateCommand("SELECT current_user");
 
-        Assert.Equal(role, await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(PostgresServer.IamUser, await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
 
         await using var noProvider = NpgsqlDataSource.Create(withoutPassword);
         await Assert.ThrowsAnyAsync<NpgsqlException>(async () => await noProvider.OpenConnectionAsync(TestContext.Current.CancellationToken));

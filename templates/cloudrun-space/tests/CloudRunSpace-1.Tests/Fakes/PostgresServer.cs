@@ -17,6 +17,12 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _folder;
     private string? _binaries;
 
+    /// <summary>
+    /// A login role whose password is the fake metadata server's access token: the database user of a backend
+    /// that signs in the Cloud SQL IAM way. It owns every test database.
+    /// </summary>
+    public const string IamUser = "backend@test-project.iam";
+
     /// <summary>Why the database tests cannot run here, or null when they can.</summary>
     public string? UnavailableReason { get; private set; }
 
@@ -30,6 +36,7 @@ public sealed class PostgresServer : IAsyncLifetime
         if (!string.IsNullOrWhiteSpace(external))
         {
             AdminConnectionString = external;
+            await ExecuteAsync($"DO $$ BEGIN CREATE ROLE \"{IamUser}\" LOGIN PASSWORD '{FakeGoogle.AccessToken}'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
             return;
         }
 
@@ -59,6 +66,7 @@ public sealed class PostgresServer : IAsyncLifetime
         await RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--pwfile", passwordFile, "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--no-sync"]);
         await RunAsPostgresAsync("pg_ctl", ["-D", data, "-l", Path.Combine(_folder, "postgres.log"), "-w", "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {_folder} -c fsync=off", "start"]);
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Password={password};Database=postgres;Pooling=false";
+        await ExecuteAsync($"CREATE ROLE \"{IamUser}\" LOGIN PASSWORD '{FakeGoogle.AccessToken}'");
     }
 
     /// <summary>Skips the calling test when no PostgreSQL is available.</summary>
@@ -69,13 +77,7 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         SkipIfUnavailable();
         var name = "test_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(AdminConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
+        await ExecuteAsync($"CREATE DATABASE {name} OWNER \"{IamUser}\"");
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
     }
 
@@ -90,6 +92,14 @@ public sealed class PostgresServer : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         await RunAsPostgresAsync("pg_ctl", ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"]);
         Directory.Delete(_folder, recursive: true);
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static string? FindBinaries()

@@ -5,6 +5,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+#if (UseIamAuth)
+using Npgsql;
+#endif
 
 namespace CloudRunSpace_1.Tests.Fakes;
 
@@ -22,10 +25,19 @@ public sealed class BackendHost(string connectionString, FakeGoogle google, IRea
         Assert.Equal(0, exitCode);
     }
 
+    private static string AsBackendUser(string connectionString) =>
+#if (UseIamAuth)
+        // IAM login: no password in the connection string; the password provider supplies the access token
+        // from the (fake) metadata server, which is this role's password.
+        new NpgsqlConnectionStringBuilder(connectionString) { Username = PostgresServer.IamUser, Password = null }.ConnectionString;
+#else
+        connectionString;
+#endif
+
     /// <inheritdoc />
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("ConnectionStrings:Database", connectionString);
+        builder.UseSetting("ConnectionStrings:Database", AsBackendUser(connectionString));
         builder.UseSetting("Auth:Audience", Audience);
         builder.UseSetting("Auth:AllowedCallers", FakeGoogle.ServiceAccountEmail);
         builder.UseSetting("Auth:CertificatesUrl", google.CertificatesUrl);
