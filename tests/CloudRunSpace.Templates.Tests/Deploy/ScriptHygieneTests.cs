@@ -1,0 +1,61 @@
+using CloudRunSpace.Templates.Tests.Infrastructure;
+
+namespace CloudRunSpace.Templates.Tests.Deploy;
+
+/// <summary>Every deploy script is shellcheck-clean and has --help and --dry-run.</summary>
+public sealed class ScriptHygieneTests
+{
+    /// <summary>Arguments each script needs besides --dry-run to do its work.</summary>
+    private static readonly Dictionary<string, string[]> DryRunArguments = new()
+    {
+        ["deploy/cloudbuild-step.sh"] = ["backend", "--tag", "abc1234"],
+        ["deploy/down.sh"] = ["--yes"],
+        ["deploy/traffic.sh"] = ["canary", "backend", "--image-tag", "abc1234"],
+    };
+
+    public static TheoryData<string> Scripts => new(DeploySpace.Scripts);
+
+    [Fact]
+    public async Task Every_script_and_library_passes_shellcheck()
+    {
+        var which = await ProcessRunner.RunAsync("bash", ["-c", "command -v shellcheck"], RepositoryPaths.TemplateFolder, TimeSpan.FromSeconds(10), cancellationToken: TestContext.Current.CancellationToken);
+        if (which.ExitCode != 0)
+        {
+            Assert.Skip("shellcheck is not installed here (apt-get install -y shellcheck); .ci/run installs it in CI.");
+        }
+
+        var deploy = Path.Combine(RepositoryPaths.TemplateFolder, "deploy");
+        var files = Directory.GetFiles(deploy, "*.sh", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(deploy, f)).Order().ToList();
+        Assert.Contains("lib/services.sh", files);
+        var result = await ProcessRunner.RunAsync("shellcheck", ["--external-sources", "--severity=style", .. files], deploy, TimeSpan.FromMinutes(2), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
+
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public async Task Help_prints_usage_and_calls_nothing(string script)
+    {
+        using var space = new DeploySpace();
+        using var gcloud = new FakeGcloud();
+        var result = await gcloud.RunAsync(space.Folder, script, "--help");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.StartsWith("Usage: " + script, result.StandardOutput);
+        Assert.Contains("--dry-run", result.StandardOutput);
+        Assert.Empty(gcloud.Calls());
+    }
+
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public async Task Dry_run_prints_gcloud_calls_and_makes_none(string script)
+    {
+        using var space = new DeploySpace();
+        space.WriteEnv("prod", settings: new Dictionary<string, string?> { ["GITHUB_REPOSITORY"] = "acme/shop" });
+        using var gcloud = new FakeGcloud();
+        var result = await gcloud.RunAsync(space.Folder, script, [.. DryRunArguments.GetValueOrDefault(script, []), "--dry-run"]);
+        Assert.True(result.ExitCode == 0, result.Output);
+        var printed = DryRunOutput.Calls(result.StandardOutput);
+        Assert.NotEmpty(printed);
+        Assert.All(printed, c => Assert.Equal("my-gcp-project", c.Flag("--project")));
+        Assert.Empty(gcloud.Calls());
+    }
+}
