@@ -15,6 +15,8 @@ Validates the template pack with Cake (build/build.cake). Targets:
   UnitTests  the repository's own tests (tests/CloudRunSpace.Templates.Tests)
   Build      per variant: dotnet new, restore, build with warnings as errors
   Test       per variant: the generated solution's tests (TRX in artifacts/validation/trx/)
+  Demo       scaffold the default space into artifacts/demo and run it locally (run-local.sh; Ctrl+C stops it)
+             --check: start it, check the page shows records from PostgreSQL, stop; --port=N: frontend port
 
 --dry-run   list the tasks the target would run, without running them (Cake's --dryrun)
 USAGE

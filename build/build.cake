@@ -11,7 +11,8 @@
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
 // Demo only: start the space, check its page shows database records, stop (for unattended runs).
-var demoCheck = Argument("check", false);
+// `--check` alone means true (Cake reads a bare flag as an empty value).
+var demoCheck = HasArgument("check") && !string.Equals(Argument("check", ""), "false", StringComparison.OrdinalIgnoreCase);
 var demoPort = Argument("port", 8080);
 
 // Cake runs with the script's folder (build/) as its working directory.
@@ -28,7 +29,7 @@ var failedVariants = new HashSet<string>();
 Setup(context =>
 {
     // Test results of earlier runs would be counted again by .ci/run.
-    if (DirectoryExists(paths.Trx)) CleanDirectory(paths.Trx);
+    if (target != "Demo" && DirectoryExists(paths.Trx)) CleanDirectory(paths.Trx);
 });
 
 Teardown(context =>
