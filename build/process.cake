@@ -22,6 +22,8 @@ static readonly IReadOnlyDictionary<string, string> QuietDotNetEnvironment = new
     ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
     ["MSBUILDDISABLENODEREUSE"] = "1",
     ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+    ["DOTNET_CLI_UI_LANGUAGE"] = "en", // the checks read English messages ("was created successfully")
+    ["DOTNET_GENERATE_ASPNET_CERTIFICATE"] = "false",
 };
 
 ToolRun RunTool(
