@@ -1,136 +1,46 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-
 namespace CloudRunSpace_1.Tests.Fakes;
 
 /// <summary>
-/// A fake of what Cloud Run's metadata server and Google's token issuer do for the space, on a loopback port:
-/// access tokens, ID tokens signed RS256 with its own key, and the key set (JWKS) to verify them.
-/// Google.Apis.Auth is pointed at it through <c>GCE_METADATA_HOST</c>.
+/// The fake Google metadata server and token issuer for the whole test run (an assembly fixture), with
+/// Google.Apis.Auth pointed at it before its first use: the library caches what it finds, process-wide.
 /// </summary>
 public sealed class FakeGoogle : IAsyncLifetime
 {
     /// <summary>The service account the fake metadata server speaks for (the frontend's, on Cloud Run).</summary>
-    public const string ServiceAccountEmail = "frontend@test-project.iam.gserviceaccount.com";
+    public const string ServiceAccountEmail = FakeGoogleServer.ServiceAccountEmail;
 
     /// <summary>The access token the fake hands out.</summary>
-    public const string AccessToken = "ya29.fake-access-token";
+    public const string AccessToken = FakeGoogleServer.AccessToken;
 
     /// <summary>The issuer Google writes into its ID tokens.</summary>
-    public const string Issuer = "https://accounts.google.com";
+    public const string Issuer = FakeGoogleServer.Issuer;
 
-    private const string KeyId = "fake-key-1";
-    private readonly RSA _key = RSA.Create(2048);
-    private WebApplication? _app;
-    private int _identityRequests;
-
-    /// <summary>The fake's base URL.</summary>
-    public Uri BaseUrl { get; private set; } = null!;
+    private readonly FakeGoogleServer _server = new();
 
     /// <summary>The JWKS URL to give the backend as <c>Auth__CertificatesUrl</c>.</summary>
-    public string CertificatesUrl => new Uri(BaseUrl, "/oauth2/v3/certs").ToString();
+    public string CertificatesUrl => _server.CertificatesUrl;
 
     /// <summary>How many ID tokens the metadata server has minted.</summary>
-    public int IdentityRequests => Volatile.Read(ref _identityRequests);
+    public int IdentityRequests => _server.IdentityRequests;
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.Use(async (context, next) =>
-        {
-            context.Response.Headers["Metadata-Flavor"] = "Google";
-            await next(context);
-        });
-        _app.MapGet("/", () => "ok");
-        _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/token", () =>
-            Results.Json(new { access_token = AccessToken, expires_in = 3599, token_type = "Bearer" }));
-        _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/identity", (string audience) =>
-        {
-            Interlocked.Increment(ref _identityRequests);
-            return IssueIdToken(audience, ServiceAccountEmail);
-        });
-        _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/email", () => ServiceAccountEmail);
-        _app.MapGet("/computeMetadata/v1/project/project-id", () => "test-project");
-        _app.MapGet("/oauth2/v3/certs", () => Results.Json(Jwks()));
-        await _app.StartAsync();
-
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseUrl = new Uri(address);
-
-        // Before the first use of Google.Apis.Auth: it reads these once and caches what it finds.
-        Environment.SetEnvironmentVariable("GCE_METADATA_HOST", $"{BaseUrl.Host}:{BaseUrl.Port}");
+        await _server.StartAsync();
+        Environment.SetEnvironmentVariable("GCE_METADATA_HOST", $"{_server.BaseUrl.Host}:{_server.BaseUrl.Port}");
         Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", null);
         var emptyHome = Directory.CreateTempSubdirectory("fake-home-").FullName;
         Environment.SetEnvironmentVariable("HOME", emptyHome);
         Environment.SetEnvironmentVariable("APPDATA", emptyHome);
     }
 
-    /// <summary>Mints an ID token signed with the fake's key; every claim can be bent for negative tests.</summary>
-    public string IssueIdToken(
-        string audience,
-        string email,
-        DateTimeOffset? issuedAt = null,
-        TimeSpan? lifetime = null,
-        string issuer = Issuer,
-        bool emailVerified = true)
-    {
-        var iat = issuedAt ?? DateTimeOffset.UtcNow;
-        var payload = new Dictionary<string, object>
-        {
-            ["iss"] = issuer,
-            ["aud"] = audience,
-            ["azp"] = "1234567890",
-            ["sub"] = "1234567890",
-            ["email"] = email,
-            ["email_verified"] = emailVerified,
-            ["iat"] = iat.ToUnixTimeSeconds(),
-            ["exp"] = (iat + (lifetime ?? TimeSpan.FromHours(1))).ToUnixTimeSeconds(),
-        };
-        return Sign(new { alg = "RS256", typ = "JWT", kid = KeyId }, payload, _key);
-    }
+    /// <inheritdoc cref="FakeGoogleServer.IssueIdToken"/>
+    public string IssueIdToken(string audience, string email, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string issuer = Issuer, bool emailVerified = true) =>
+        _server.IssueIdToken(audience, email, issuedAt, lifetime, issuer, emailVerified);
 
-    /// <summary>Signs a JWT with any key (a stranger's key makes a forged token).</summary>
-    public static string Sign(object header, object payload, RSA key)
-    {
-        var signingInput = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(header))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(payload))}";
-        var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        return $"{signingInput}.{Base64Url(signature)}";
-    }
+    /// <inheritdoc cref="FakeGoogleServer.Sign"/>
+    public static string Sign(object header, object payload, System.Security.Cryptography.RSA key) => FakeGoogleServer.Sign(header, payload, key);
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-
-        _key.Dispose();
-    }
-
-    private object Jwks()
-    {
-        var parameters = _key.ExportParameters(includePrivateParameters: false);
-        return new
-        {
-            keys = new[]
-            {
-                new { kty = "RSA", alg = "RS256", use = "sig", kid = KeyId, n = Base64Url(parameters.Modulus!), e = Base64Url(parameters.Exponent!) },
-            },
-        };
-    }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
