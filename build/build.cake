@@ -7,6 +7,7 @@
 #load "variants.cake"
 #load "validation-root.cake"
 #load "stages.cake"
+#load "space.cake"
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
