@@ -8,6 +8,7 @@
 #load "validation-root.cake"
 #load "stages.cake"
 #load "space.cake"
+#load "smoke.cake"
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
@@ -108,8 +109,38 @@ Task("Test")
     }
 });
 
-// Smoke (the services as real processes against PostgreSQL and a fake metadata server) is not implemented
-// yet: there is deliberately no target by that name until it tests something.
+Task("LocalRun")
+    .Description("Per variant: the generated run-local.sh --check (throwaway PostgreSQL, migrate, both services, page shows records).")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    foreach (var variant in matrix.Variants)
+    {
+        if (failedVariants.Contains(variant.Name))
+        {
+            report.Add(new StageResult { Variant = variant.Name, Stage = "local-run", Status = StageStatus.Skipped, Detail = "an earlier stage of this variant failed" });
+            continue;
+        }
+        if (!LocalRunVariant(paths, variant, report)) failedVariants.Add(variant.Name);
+    }
+});
+
+Task("Smoke")
+    .Description("Per variant: the services as real processes (PostgreSQL, fake Google, migrate, PORT/K_SERVICE) checked over HTTP, in the database and in their logs; shellcheck and deploy/up.sh --dry-run.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var fakeGoogle = BuildFakeGoogle(paths, report);
+    foreach (var variant in matrix.Variants)
+    {
+        if (failedVariants.Contains(variant.Name))
+        {
+            report.Add(new StageResult { Variant = variant.Name, Stage = "smoke", Status = StageStatus.Skipped, Detail = "an earlier stage of this variant failed" });
+            continue;
+        }
+        if (!SmokeVariant(paths, variant, fakeGoogle, report)) failedVariants.Add(variant.Name);
+    }
+});
 
 Task("Demo")
     .Description("The newcomer's first run: scaffold the default space into artifacts/demo and run it locally (prints the URL).")
@@ -134,12 +165,14 @@ Task("Demo")
 });
 
 Task("Default")
-    .Description("Pack, Install, Variants, UnitTests, Build, Test; report in artifacts/validation/report.md|json.")
+    .Description("Pack, Install, Variants, UnitTests, Build, Test, Smoke, LocalRun; report in artifacts/validation/report.md|json.")
     .IsDependentOn("Pack")
     .IsDependentOn("Install")
     .IsDependentOn("Variants")
     .IsDependentOn("UnitTests")
     .IsDependentOn("Build")
-    .IsDependentOn("Test");
+    .IsDependentOn("Test")
+    .IsDependentOn("Smoke")
+    .IsDependentOn("LocalRun");
 
 RunTarget(target);

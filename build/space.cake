@@ -36,7 +36,7 @@ public sealed class SpaceSettings
     public string FakeGoogleDll { get; init; } = "";
     public string LogDirectory { get; init; } = "";
     public string LogPrefix { get; init; } = "";            // e.g. "Acme.Shop-smoke"
-    // Extra configuration for both services (e.g. a log level), added after the space's own.
+    // Extra configuration for migrate and both services (e.g. a log level); it wins over the space's own.
     public IDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -401,9 +401,7 @@ public sealed class LocalSpace : IDisposable
 
     public void StartFrontend()
     {
-        var environment = ServiceEnvironment("frontend", FrontendPort);
-        environment["Backend__BaseUrl"] = BackendUrl;
-        Frontend = StartService("frontend", Settings.FrontendDll, FrontendPort, environment);
+        Frontend = StartService("frontend", Settings.FrontendDll, FrontendPort, FrontendEnvironment());
     }
 
     // Stops the backend with SIGTERM and starts it again on the same port (its log gets a -restart-N suffix).
@@ -419,9 +417,7 @@ public sealed class LocalSpace : IDisposable
     {
         var stop = Frontend.Stop();
         Frontend.Dispose();
-        var environment = ServiceEnvironment("frontend", FrontendPort);
-        environment["Backend__BaseUrl"] = BackendUrl;
-        Frontend = StartService("frontend", Settings.FrontendDll, FrontendPort, environment, restart: true);
+        Frontend = StartService("frontend", Settings.FrontendDll, FrontendPort, FrontendEnvironment(), restart: true);
         return stop;
     }
 
@@ -475,6 +471,19 @@ public sealed class LocalSpace : IDisposable
         environment["K_REVISION"] = $"{environment["K_SERVICE"]}-00001-smk";
         environment["GOOGLE_CLOUD_PROJECT"] = ProjectId;
         environment["GCE_METADATA_HOST"] = new Uri(FakeGoogleUrl).Authority;
+        return environment;
+    }
+
+    private Dictionary<string, string> FrontendEnvironment()
+    {
+        var environment = ServiceEnvironment("frontend", FrontendPort);
+        environment["Backend__BaseUrl"] = BackendUrl;
+        return WithExtraEnvironment(environment);
+    }
+
+    // The caller's settings come last, so they can also change the space's own (e.g. a fault test's).
+    private Dictionary<string, string> WithExtraEnvironment(Dictionary<string, string> environment)
+    {
         foreach (var pair in Settings.ExtraEnvironment) environment[pair.Key] = pair.Value;
         return environment;
     }
@@ -487,7 +496,7 @@ public sealed class LocalSpace : IDisposable
         environment["Auth__Audience"] = BackendAudience;
         environment["Auth__AllowedCallers"] = FrontendServiceAccount;
         environment["Auth__CertificatesUrl"] = FakeGoogleUrl + "/oauth2/v3/certs";
-        return environment;
+        return WithExtraEnvironment(environment);
     }
 
     public static int FreePort()
