@@ -42,7 +42,7 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
     void Note(string line) => System.IO.File.AppendAllText(checkLog, line + "\n");
     System.IO.File.WriteAllText(checkLog, $"# smoke checks of {variant.Name} ({string.Join(" ", variant.CliArguments)})\n");
 
-    string problem = null, logFile = checkLog;
+    string problem = null, logFile = checkLog, summary = "";
     try
     {
         using var space = new LocalSpace(SpaceSettingsForVariant(paths, variant, fakeGoogleDll, "smoke", new Dictionary<string, string>(SmokeLogSettings)), Information);
@@ -66,10 +66,12 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
             if (stop.Killed || stop.ExitCode != 0 || stop.Seconds > 10)
                 throw new SmokeCheckFailure($"SIGTERM did not end the {service.Name} cleanly within 10 s: {stop}", service.LogFile);
         }
-        passed.Add($"SIGTERM: frontend {space.Frontend.LastStop.Seconds:0.0} s, backend {space.Backend.LastStop.Seconds:0.0} s, exit 0");
+        passed.Add($"SIGTERM: frontend exit 0 in {space.Frontend.LastStop.Seconds:0.0} s, backend exit 0 in {space.Backend.LastStop.Seconds:0.0} s");
+        summary = $"SIGTERM {space.Frontend.LastStop.Seconds:0.0}/{space.Backend.LastStop.Seconds:0.0} s";
 
         var lineCounts = new[] { space.Frontend, space.Backend }.Select(s => CheckCloudLoggingLines(s, traceId)).ToList();
         passed.Add($"logs: {string.Join(", ", lineCounts)}");
+        summary = $"{passed.Count} checks passed (page, form, 401/403, {summary}, JSON logs {space.Frontend.StdoutLines.Count}+{space.Backend.StdoutLines.Count} lines with trace ids)";
     }
     catch (SmokeCheckFailure failure) { problem = failure.Message; logFile = failure.LogFile; }
     catch (SpaceException failure) { problem = failure.Message; if (failure.LogFile != "") logFile = failure.LogFile; }
@@ -80,7 +82,7 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
 
     foreach (var check in passed) Note("passed: " + check);
     if (problem != null) Note("FAILED: " + problem);
-    var detail = problem == null ? string.Join("; ", passed) : problem;
+    var detail = problem ?? summary; // every check is listed in the smoke log
     var run = new ToolRun { ExitCode = problem == null ? 0 : 1, Seconds = watch.Elapsed.TotalSeconds, LogFile = logFile };
     return Record(report, variant.Name, "smoke", run, problem, detail);
 }
