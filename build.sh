@@ -8,13 +8,14 @@ usage() {
 Usage: ./build.sh [--target=NAME] [--configuration=Release|Debug] [--dry-run] [--help] [other Cake options]
 
 Validates the template pack with Cake (build/build.cake). Targets:
-  Default    Pack, Install, Variants, UnitTests, Build, Test, LocalRun; writes artifacts/validation/report.md|json
+  Default    Pack, Install, Variants, UnitTests, Build, Test, Smoke, LocalRun; writes artifacts/validation/report.md|json
   Pack       dotnet pack the templates into artifacts/packages/
   Install    install the package into an isolated hive (artifacts/template-hive), never your own
   Variants   compute the all-pairs option matrix into artifacts/validation/variants.json
   UnitTests  the repository's own tests (tests/CloudRunSpace.Templates.Tests)
   Build      per variant: dotnet new, restore, build with warnings as errors
   Test       per variant: the generated solution's tests (TRX in artifacts/validation/trx/)
+  Smoke      per variant: services as Cloud Run runs them (PORT, K_SERVICE, tokens checked), page/form/401/403/logs/SIGTERM; shellcheck, up.sh --dry-run
   LocalRun   per variant: the generated run-local.sh --check (PostgreSQL, migrate, both services, page shows records)
   Demo       scaffold the default space into artifacts/demo and run it locally (run-local.sh; Ctrl+C stops it)
              --check: start it, check the page shows records from PostgreSQL, stop; --port=N: frontend port
