@@ -185,7 +185,8 @@ public sealed class SpaceProcess : IDisposable
 
     private static void SendSigterm(int pid)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-s", "TERM", pid.ToString() }, UseShellExecute = false })!;
+        // bash's builtin kill: a /bin/kill (procps) is not on every slim machine.
+        using var kill = Process.Start(new ProcessStartInfo("bash") { ArgumentList = { "-c", "kill -s TERM \"$1\"", "sigterm", pid.ToString() }, UseShellExecute = false })!;
         kill.WaitForExit();
     }
 
