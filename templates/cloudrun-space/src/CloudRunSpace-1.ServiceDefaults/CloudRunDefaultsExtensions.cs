@@ -78,11 +78,12 @@ public static class CloudRunDefaultsExtensions
     }
 
     /// <summary>
-    /// Adds the request pipeline parts every service shares: problem-details errors (no stack traces) and the
-    /// health endpoints <see cref="LivePath"/> and <see cref="ReadyPath"/>.
+    /// Adds the request pipeline parts every service shares: security headers, problem-details errors (no stack
+    /// traces) and the health endpoints <see cref="LivePath"/> and <see cref="ReadyPath"/>.
     /// </summary>
     public static WebApplication UseCloudRunDefaults(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
