@@ -17,7 +17,19 @@ public sealed class IdTokenHandler(IdTokenSource tokens, IOptions<BackendOptions
             return await base.SendAsync(request, cancellationToken);
         }
 
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(cancellationToken));
+        string token;
+        try
+        {
+            token = await tokens.GetTokenAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not (OperationCanceledException or HttpRequestException))
+        {
+            // No token means the backend cannot be called: the same passing failure as an unreachable backend
+            // (retried, then a plain "temporarily unavailable" page), not a 500.
+            throw new HttpRequestException("No ID token for the backend could be had from the metadata server.", exception);
+        }
+
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await base.SendAsync(request, cancellationToken);
     }
 }

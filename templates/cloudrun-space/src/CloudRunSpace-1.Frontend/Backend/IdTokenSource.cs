@@ -8,18 +8,26 @@ namespace CloudRunSpace_1.Frontend.Backend;
 /// Google ID tokens for the backend's audience, from Application Default Credentials (the metadata server on
 /// Cloud Run). One <see cref="OidcToken"/> for the process: it caches the token and refreshes it before it
 /// expires, so the metadata server is asked once per token lifetime, not once per request.
+/// On Cloud Run the credential is the metadata server's, asked for directly: Application Default Credentials
+/// first probe whether the process runs on Google Cloud and Google.Apis.Auth keeps that answer for the whole
+/// process, so a metadata server unreachable at that moment would leave the frontend without tokens until
+/// restarted. A failed attempt here is retried on the next call.
 /// </summary>
 public sealed class IdTokenSource
 {
     private readonly RetryingAsyncLazy<OidcToken> _token;
 
     /// <summary>Creates the source; nothing is fetched until the first call (no work on start-up).</summary>
-    public IdTokenSource(IOptions<BackendOptions> options)
+    public IdTokenSource(IOptions<BackendOptions> options, CloudRunEnvironment environment)
     {
         var audience = options.Value.EffectiveAudience;
+        var useMetadataServer = environment.IsCloudRun
+            && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS"));
         _token = new RetryingAsyncLazy<OidcToken>(async cancellationToken =>
         {
-            var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
+            var credential = useMetadataServer
+                ? new ComputeCredential()
+                : (IOidcTokenProvider)await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
             return await credential.GetOidcTokenAsync(
                 OidcTokenOptions.FromTargetAudience(audience).WithTokenFormat(OidcTokenFormat.Full), cancellationToken);
         });

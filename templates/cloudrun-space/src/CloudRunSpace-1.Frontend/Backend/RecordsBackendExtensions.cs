@@ -19,6 +19,7 @@ public static class RecordsBackendExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IdTokenSource>();
         builder.Services.AddTransient<IdTokenHandler>();
+        builder.Services.AddHealthChecks().AddCheck<IdTokenHealthCheck>("id-token");
 
         var client = builder.Services.AddHttpClient<RecordsClient>((services, http) =>
             http.BaseAddress = services.GetRequiredService<IOptions<BackendOptions>>().Value.BaseUrl);
