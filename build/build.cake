@@ -9,6 +9,7 @@
 #load "stages.cake"
 #load "space.cake"
 #load "smoke.cake"
+#load "faults.cake"
 
 var target = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
@@ -142,6 +143,20 @@ Task("Smoke")
     }
 });
 
+Task("Faults")
+    .Description("Default variant only: PostgreSQL stopped, backend killed, metadata server unreachable and SIGTERM, each under load; wrk at 64 connections; no database password in logs. Figures in artifacts/validation/faults.md.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var variant = matrix.Variants[0]; // the all-defaults variant
+    if (failedVariants.Contains(variant.Name))
+    {
+        report.Add(new StageResult { Variant = variant.Name, Stage = "faults", Status = StageStatus.Skipped, Detail = "an earlier stage of this variant failed" });
+        return;
+    }
+    if (!FaultsVariant(paths, variant, BuildFakeGoogle(paths, report), report)) failedVariants.Add(variant.Name);
+});
+
 Task("Demo")
     .Description("The newcomer's first run: scaffold the default space into artifacts/demo and run it locally (prints the URL).")
     .IsDependentOn("Install")
@@ -165,7 +180,7 @@ Task("Demo")
 });
 
 Task("Default")
-    .Description("Pack, Install, Variants, UnitTests, Build, Test, Smoke, LocalRun; report in artifacts/validation/report.md|json.")
+    .Description("Pack, Install, Variants, UnitTests, Build, Test, Smoke, LocalRun, Faults; report in artifacts/validation/report.md|json.")
     .IsDependentOn("Pack")
     .IsDependentOn("Install")
     .IsDependentOn("Variants")
@@ -173,6 +188,7 @@ Task("Default")
     .IsDependentOn("Build")
     .IsDependentOn("Test")
     .IsDependentOn("Smoke")
-    .IsDependentOn("LocalRun");
+    .IsDependentOn("LocalRun")
+    .IsDependentOn("Faults");
 
 RunTarget(target);
