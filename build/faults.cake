@@ -281,8 +281,7 @@ List<string> FaultBackendKilled(LocalSpace space)
     space.Frontend.Stop();
     var environment = space.FrontendEnvironment();
     environment["GCE_METADATA_HOST"] = $"127.0.0.1:{metadataPort}";
-    var (file, arguments) = LocalSpace.Launch(space.Settings.FrontendDll);
-    var frontend = new SpaceProcess("frontend", file, arguments, environment, System.IO.Path.GetDirectoryName(space.Settings.FrontendDll)!, space.LogPath("frontend-no-metadata"));
+    var frontend = new SpaceProcess("frontend", "dotnet", new[] { space.Settings.FrontendDll }, environment, System.IO.Path.GetDirectoryName(space.Settings.FrontendDll)!, space.LogPath("frontend-no-metadata"));
     var url = space.FrontendUrl;
     if (!WaitFor(() => HttpStatus(url + "/healthz/live") == 200, TimeSpan.FromSeconds(60), out var liveAfter))
         throw new FaultCheckFailure("the frontend did not start (no /healthz/live 200 in 60 s) while the metadata server was unreachable", frontend.LogFile);

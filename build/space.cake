@@ -475,7 +475,7 @@ public sealed class LocalSpace : IDisposable
         return environment;
     }
 
-    private Dictionary<string, string> FrontendEnvironment()
+    public Dictionary<string, string> FrontendEnvironment()
     {
         var environment = ServiceEnvironment("frontend", FrontendPort);
         environment["Backend__BaseUrl"] = BackendUrl;
