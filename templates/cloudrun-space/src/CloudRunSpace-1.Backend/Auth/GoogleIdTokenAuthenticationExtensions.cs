@@ -18,6 +18,7 @@ public static class GoogleIdTokenAuthenticationExtensions
             .BindConfiguration(GoogleIdTokenOptions.Section)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GoogleIdTokenOptions>, GoogleIdTokenOptionsValidator>();
+        builder.Services.AddSingleton<GoogleSigningKeys>();
 
         builder.Services.AddAuthentication(GoogleIdTokenDefaults.Scheme)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, GoogleIdTokenHandler>(GoogleIdTokenDefaults.Scheme, null);

@@ -1,19 +1,21 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Google.Apis.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace CloudRunSpace_1.Backend.Auth;
 
 /// <summary>
 /// Verifies the caller's Google ID token itself, beside Cloud Run's IAM check (defence in depth): the
-/// RS256 signature against the issuer's JWKS, the issuer, the audience (this service's URL) and the
+/// RS256 signature against the issuer's JWKS (<see cref="GoogleSigningKeys"/>), the issuer, the audience (this service's URL) and the
 /// expiry. The token is never logged.
 /// </summary>
 public sealed class GoogleIdTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     IOptions<GoogleIdTokenOptions> tokenOptions,
+    GoogleSigningKeys signingKeys,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
@@ -22,6 +24,9 @@ public sealed class GoogleIdTokenHandler(
     public const string EmailVerifiedClaim = "email_verified";
 
     private const string BearerPrefix = "Bearer ";
+
+    // Claims are read by their JWT names; no mapping to the long WS-* claim types.
+    private static readonly JsonWebTokenHandler Tokens = new() { MapInboundClaims = false };
 
     /// <inheritdoc />
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -38,36 +43,51 @@ public sealed class GoogleIdTokenHandler(
         }
 
         var options = tokenOptions.Value;
-        var verification = new SignedTokenVerificationOptions
+        var token = header[BearerPrefix.Length..].Trim();
+        var result = await Tokens.ValidateTokenAsync(token, new TokenValidationParameters
         {
-            CertificatesUrl = options.CertificatesUrl,
-            IssuedAtClockTolerance = options.ClockTolerance,
-            ExpiryClockTolerance = options.ClockTolerance,
-        };
-        verification.TrustedAudiences.Add(options.Audience!);
-        foreach (var issuer in GoogleIdTokenDefaults.GoogleIssuers)
+            ValidIssuers = GoogleIdTokenDefaults.GoogleIssuers,
+            ValidAudience = options.Audience,
+            IssuerSigningKeys = await signingKeys.GetAsync(Context.RequestAborted),
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = options.ClockTolerance,
+        });
+
+        var failure = result.IsValid ? CheckIssuedAt((JsonWebToken)result.SecurityToken, options.ClockTolerance) : result.Exception?.Message;
+        if (failure is not null)
         {
-            verification.TrustedIssuers.Add(issuer);
+            if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+            {
+                signingKeys.RequestRefresh();
+            }
+
+            // The reason (expired, wrong audience, bad signature...) helps operators; the token itself stays out
+            // (IdentityModel hides token contents in its messages).
+            Logger.LogInformation("Rejected a caller's ID token: {Reason}", failure);
+            return AuthenticateResult.Fail(failure);
         }
 
-        try
-        {
-            var payload = await JsonWebSignature.VerifySignedTokenAsync<GoogleJsonWebSignature.Payload>(
-                header[BearerPrefix.Length..].Trim(), verification, Context.RequestAborted);
-            var identity = new ClaimsIdentity(
-                [
-                    new Claim(ClaimTypes.NameIdentifier, payload.Subject ?? string.Empty),
-                    new Claim(ClaimTypes.Email, payload.Email ?? string.Empty),
-                    new Claim(EmailVerifiedClaim, payload.EmailVerified ? "true" : "false"),
-                ],
-                Scheme.Name);
-            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
-        }
-        catch (InvalidJwtException exception)
-        {
-            // The reason (expired, wrong audience, bad signature...) helps operators; the token itself stays out.
-            Logger.LogInformation("Rejected a caller's ID token: {Reason}", exception.Message);
-            return AuthenticateResult.Fail(exception.Message);
-        }
+        var payload = (JsonWebToken)result.SecurityToken;
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, payload.Subject ?? string.Empty),
+                new Claim(ClaimTypes.Email, payload.TryGetPayloadValue<string>("email", out var email) ? email : string.Empty),
+                new Claim(EmailVerifiedClaim, IsEmailVerified(payload) ? "true" : "false"),
+            ],
+            Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    // Google's own verification rules beside the lifetime check: an "iat" claim that is not in the future.
+    private static string? CheckIssuedAt(JsonWebToken token, TimeSpan tolerance) =>
+        !token.TryGetPayloadValue<long>("iat", out _)
+            ? "The token has no 'iat' claim."
+            : token.IssuedAt > DateTime.UtcNow + tolerance ? "The token is issued in the future." : null;
+
+    // Google writes email_verified as a JSON boolean; some issuers write the string "true".
+    private static bool IsEmailVerified(JsonWebToken token) =>
+        (token.TryGetPayloadValue<bool>("email_verified", out var verified) && verified)
+        || (token.TryGetPayloadValue<string>("email_verified", out var text) && string.Equals(text, "true", StringComparison.OrdinalIgnoreCase));
 }

@@ -42,7 +42,9 @@ public static class RecordsDatabaseExtensions
                 $"No database connection string: set ConnectionStrings__{ConnectionStringName} (Secret Manager provides it on Cloud Run; run-local.sh sets it locally).");
         }
 
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // The slim builder carries only the type handlers the records need (numbers, text, timestamps), which
+        // keeps Native AOT binaries small; features beyond those would be opted into here (e.g. EnableArrays).
+        var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
         ApplyFailFastDefaults(builder.ConnectionStringBuilder, connectionString);
         builder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
 #if (UseIamAuth)

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace CloudRunSpace_1.ServiceDefaults.Logging;
 
@@ -14,7 +17,10 @@ public static class CloudLoggingJsonLoggingExtensions
     {
         logging.ClearProviders();
         logging.AddConsole(options => options.FormatterName = CloudLoggingJsonFormatter.FormatterName);
-        logging.AddConsoleFormatter<CloudLoggingJsonFormatter, CloudLoggingJsonFormatterOptions>(options => options.ProjectId = projectId);
+        // Registered by hand: AddConsoleFormatter would also bind the formatter's options from configuration by
+        // reflection, which Native AOT cannot keep; these options are only ever set in code.
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, CloudLoggingJsonFormatter>());
+        logging.Services.Configure<CloudLoggingJsonFormatterOptions>(options => options.ProjectId = projectId);
         return logging;
     }
 }

@@ -19,7 +19,7 @@ public sealed class CloudSqlIamPasswordProviderTests(PostgresServer postgres)
             Username = PostgresServer.IamUser,
             Password = null,
         }.ConnectionString;
-        var builder = new NpgsqlDataSourceBuilder(withoutPassword);
+        var builder = new NpgsqlSlimDataSourceBuilder(withoutPassword);
         new CloudSqlIamPasswordProvider().ConfigureDataSource(builder);
         await using var dataSource = builder.Build();
         await using var command = dataSource.CreateCommand("SELECT current_user");
