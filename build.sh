@@ -19,6 +19,8 @@ Validates the template pack with Cake (build/build.cake). Targets:
   LocalRun   per variant: the generated run-local.sh --check (PostgreSQL, migrate, both services, page shows records)
   Demo       scaffold the default space into artifacts/demo and run it locally (run-local.sh; Ctrl+C stops it)
              --check: start it, check the page shows records from PostgreSQL, stop; --port=N: frontend port
+  Bench      not in Default: cold start, memory, throughput (wrk, pgbench) and publish size of the generated
+             services beside bare web/webapiaot baselines; writes artifacts/bench/report.md|json (needs wrk, clang)
 
 --dry-run   list the tasks the target would run, without running them (Cake's --dryrun)
 USAGE

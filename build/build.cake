@@ -9,6 +9,7 @@
 #load "stages.cake"
 #load "space.cake"
 #load "smoke.cake"
+#load "bench.cake"
 #load "faults.cake"
 
 var target = Argument("target", "Default");

@@ -389,7 +389,8 @@ public sealed class LocalSpace : IDisposable
     // The backend's `migrate` entry, as the Cloud Run migration job runs it; throws unless it exits 0.
     public void Migrate()
     {
-        using var migrate = new SpaceProcess("migrate", "dotnet", new[] { Settings.BackendDll, "migrate" },
+        var (file, arguments) = Launch(Settings.BackendDll, "migrate");
+        using var migrate = new SpaceProcess("migrate", file, arguments,
             BackendEnvironment("migrate"), System.IO.Path.GetDirectoryName(Settings.BackendDll)!, MigrateLogFile);
         if (!migrate.WaitForExit(TimeSpan.FromSeconds(60))) throw new SpaceException("migrate did not finish within 60 s", migrate.LogFile);
         if (migrate.ExitCode != 0) throw new SpaceException($"migrate exited {migrate.ExitCode}", migrate.LogFile);
@@ -427,7 +428,8 @@ public sealed class LocalSpace : IDisposable
     private SpaceProcess StartService(string role, string dll, int port, Dictionary<string, string> environment, bool restart = false)
     {
         var log = restart ? LogPath($"{role}-restart-{++restarts}") : LogPath(role);
-        var service = new SpaceProcess(role, "dotnet", new[] { dll }, environment, System.IO.Path.GetDirectoryName(dll)!, log);
+        var (file, arguments) = Launch(dll);
+        var service = new SpaceProcess(role, file, arguments, environment, System.IO.Path.GetDirectoryName(dll)!, log);
         WaitReady(service, $"http://127.0.0.1:{port}/healthz/ready");
         return service;
     }
@@ -456,6 +458,12 @@ public sealed class LocalSpace : IDisposable
         }
         throw new SpaceException($"the {service.Name} was not ready within {Settings.ReadyTimeout.TotalSeconds:0} s ({url}: {last})", service.LogFile);
     }
+
+    // A service is a .dll run by `dotnet`, or a published Native AOT executable that runs by itself.
+    public static (string File, string[] Arguments) Launch(string entry, params string[] arguments) =>
+        entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? ("dotnet", new[] { entry }.Concat(arguments).ToArray())
+            : (entry, arguments);
 
     private Dictionary<string, string> QuietEnvironment() => new()
     {
@@ -489,7 +497,7 @@ public sealed class LocalSpace : IDisposable
         return environment;
     }
 
-    private Dictionary<string, string> BackendEnvironment(string role)
+    public Dictionary<string, string> BackendEnvironment(string role)
     {
         var environment = ServiceEnvironment(role, BackendPort);
         if (role == "migrate") environment.Remove("PORT"); // a Cloud Run job has no port

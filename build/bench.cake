@@ -1,0 +1,352 @@
+// Bench: cold start and footprint of the generated services beside bare ASP.NET Core baselines, all published
+// in this run the way the Dockerfiles publish (Release, linux-x64; ReadyToRun for JIT services). Not part of
+// Default: it is a measurement, not a test. Output: artifacts/bench/report.md and report.json, every figure
+// beside its baseline as a ratio. Runs the space with build/space.cake (PostgreSQL, fake Google, migrate).
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+const int BenchRepetitions = 7;
+const int BenchRequestsBeforeRss = 2000;
+const int BenchConcurrency = 16;
+const int BenchLoadSeconds = 15;
+const string BenchQuery = "SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT 50";
+
+// One thing to start: a published service or baseline, where it answers when up, and what loads it.
+sealed class BenchSubject
+{
+    public string Key { get; init; } = "";          // e.g. backend-jit
+    public string Title { get; init; } = "";
+    public string Entry { get; init; } = "";        // .dll (run by dotnet) or a native executable
+    public string PublishDirectory { get; init; } = "";
+    public string ReadyPath { get; init; } = "/";
+    public string LoadPath { get; init; } = "/";
+    public string Baseline { get; init; } = "";     // key of the subject it is compared with ("" for a baseline)
+    public string AotBaseline { get; init; } = "";  // a second baseline (the AOT backend against webapiaot)
+    public Func<int, Dictionary<string, string>> Environment { get; init; } = _ => new();
+    public Func<string> Authorization { get; init; } = () => null;
+    public List<double> StartMs { get; } = new();
+    public List<double> RssStartMiB { get; } = new();
+    public List<double> RssLoadedMiB { get; } = new();
+    public double SizeMiB { get; set; }
+}
+
+static double Median(IReadOnlyList<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToList();
+    if (sorted.Count == 0) return double.NaN;
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static double ResidentMiB(int pid)
+{
+    foreach (var line in System.IO.File.ReadLines($"/proc/{pid}/status"))
+        if (line.StartsWith("VmRSS:")) return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    return double.NaN;
+}
+
+static double DirectoryMiB(string directory) =>
+    new System.IO.DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories)
+        .Where(f => !f.Name.EndsWith(".dbg") && !f.Name.EndsWith(".pdb")).Sum(f => f.Length) / 1024.0 / 1024.0;
+
+static string FindTool(string name, string fallbackGlob = null)
+{
+    foreach (var dir in (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+        if (System.IO.File.Exists(System.IO.Path.Combine(dir, name))) return System.IO.Path.Combine(dir, name);
+    if (fallbackGlob != null)
+        foreach (var dir in System.IO.Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => d))
+            if (System.IO.File.Exists(System.IO.Path.Combine(dir, "bin", name))) return System.IO.Path.Combine(dir, "bin", name);
+    return null;
+}
+
+// Publishes a project the Dockerfile way; returns the output folder.
+string BenchPublish(DirectoryPath benchRoot, string label, string project, ValidationReport benchReport, params string[] extra)
+{
+    var output = benchRoot.Combine("publish").Combine(label).FullPath;
+    var restore = RunDotNet(new[] { "restore", project, "--runtime", "linux-x64" }.Concat(extra), benchRoot.CombineWithFilePath($"logs/{label}-restore.log"));
+    Require(Record(benchReport, "bench", $"{label}-restore", restore, ExitCodeProblem(restore)), $"restoring {label}");
+    var publish = RunDotNet(new[] { "publish", project, "--no-restore", "--configuration", "Release", "--runtime", "linux-x64", "--output", output }.Concat(extra),
+        benchRoot.CombineWithFilePath($"logs/{label}-publish.log"), timeout: TimeSpan.FromMinutes(40));
+    var warnings = publish.Output.Split('\n').Count(l => l.Contains(": warning ") || l.Contains("analysis warning"));
+    Require(Record(benchReport, "bench", $"{label}-publish", publish, ExitCodeProblem(publish), $"{warnings} warning line(s)"), $"publishing {label}");
+    return output;
+}
+
+// Starts the subject, polls it every 5 ms until the ready path answers 200; returns (process, milliseconds).
+(SpaceProcess Process, double Milliseconds) BenchStart(BenchSubject subject, int port, string logFile)
+{
+    var (file, arguments) = LocalSpace.Launch(subject.Entry);
+    var environment = subject.Environment(port);
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+    var watch = Stopwatch.StartNew();
+    var process = new SpaceProcess(subject.Key, file, arguments, environment, subject.PublishDirectory, logFile);
+    var url = $"http://127.0.0.1:{port}{subject.ReadyPath}";
+    while (watch.Elapsed < TimeSpan.FromSeconds(60))
+    {
+        if (process.HasExited) throw new SpaceException($"{subject.Key} exited with {process.ExitCode} before answering", logFile);
+        try
+        {
+            using var response = http.GetAsync(url).GetAwaiter().GetResult();
+            if (response.StatusCode == HttpStatusCode.OK) return (process, watch.Elapsed.TotalMilliseconds);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+        System.Threading.Thread.Sleep(5);
+    }
+    process.Dispose();
+    throw new SpaceException($"{subject.Key} did not answer {url} within 60 s", logFile);
+}
+
+void BenchRequests(BenchSubject subject, int port, int count)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+    var authorization = subject.Authorization();
+    for (var i = 0; i < count; i++)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{subject.LoadPath}");
+        if (authorization != null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        using var response = http.Send(request);
+        if (!response.IsSuccessStatusCode) throw new SpaceException($"{subject.Key}: request {i + 1} to {subject.LoadPath} answered {(int)response.StatusCode}");
+    }
+}
+
+// wrk at fixed concurrency; returns requests/s and p50/p99 in ms (from --latency), non-2xx counted.
+JsonObject BenchWrk(string wrk, string url, string authorization, FilePath log)
+{
+    var arguments = new List<string> { "-t2", $"-c{BenchConcurrency}", $"-d{BenchLoadSeconds}s", "--latency" };
+    if (authorization != null) arguments.AddRange(new[] { "-H", "Authorization: " + authorization });
+    arguments.Add(url);
+    var run = RunTool(wrk, arguments, log, timeout: TimeSpan.FromSeconds(BenchLoadSeconds + 60));
+    if (run.ExitCode != 0) throw new SpaceException($"wrk failed on {url}", run.LogFile);
+    double Latency(string percentile)
+    {
+        var line = run.Output.Split('\n').FirstOrDefault(l => l.Trim().StartsWith(percentile + " "));
+        if (line == null) return double.NaN;
+        var text = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        var unit = text.EndsWith("us") ? 0.001 : text.EndsWith("ms") ? 1 : text.EndsWith("s") ? 1000 : 1;
+        return double.Parse(text.TrimEnd('m', 'u', 's'), System.Globalization.CultureInfo.InvariantCulture) * unit;
+    }
+    var rpsLine = run.Output.Split('\n').First(l => l.StartsWith("Requests/sec:"));
+    var non2xx = run.Output.Split('\n').FirstOrDefault(l => l.Contains("Non-2xx or 3xx responses:"));
+    return new JsonObject
+    {
+        ["requestsPerSecond"] = double.Parse(rpsLine.Split(':')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture),
+        ["p50Ms"] = Latency("50%"),
+        ["p99Ms"] = Latency("99%"),
+        ["non2xx"] = non2xx == null ? 0 : int.Parse(non2xx.Split(':')[1].Trim()),
+    };
+}
+
+Task("Bench")
+    .Description("Cold start, memory, throughput and size of the generated services beside bare ASP.NET Core baselines; artifacts/bench/report.md|json. Not part of Default.")
+    .Does(() =>
+{
+    var wrk = FindTool("wrk") ?? throw new CakeException("wrk is not installed: apt-get install wrk");
+    var pgbench = FindTool("pgbench", "postgresql") ?? throw new CakeException("pgbench is not installed (postgresql package)");
+    if (FindTool("clang") == null) throw new CakeException("clang is not installed (Native AOT needs it): apt-get install clang zlib1g-dev");
+
+    var benchRoot = paths.Artifacts.Combine("bench");
+    if (DirectoryExists(benchRoot)) DeleteDirectory(benchRoot, new DeleteDirectorySettings { Recursive = true, Force = true });
+    WriteStopperFiles(benchRoot, paths.RepositoryGlobalJson);
+    var benchReport = new ValidationReport();
+    var logs = benchRoot.Combine("logs");
+    EnsureDirectoryExists(logs);
+
+    // 1. The template pack, the two spaces (default; --native-aot) and the baselines, all scaffolded now.
+    var package = PackTemplates(paths, configuration, benchReport);
+    InstallTemplates(paths, package, benchReport);
+    var jitSpace = new Variant { Name = "Bench.Space", Options = new Dictionary<string, string>() };
+    var aotSpace = new Variant { Name = "Bench.Aot", Options = new Dictionary<string, string> { ["native-aot"] = "true" } };
+    foreach (var space in new[] { jitSpace, aotSpace })
+        Require(InstantiateVariant(paths, space, benchReport, benchRoot.Combine(space.Name), label: space.Name), $"scaffolding {space.Name}");
+    var baselines = benchRoot.Combine("baselines");
+    foreach (var (template, name) in new[] { ("web", "BareWeb"), ("webapiaot", "BareAot") })
+    {
+        var run = RunDotNet(new[] { "new", template, "-n", name, "-o", baselines.Combine(name).FullPath, "--no-restore" }, logs.CombineWithFilePath($"{name}-new.log"));
+        Require(Record(benchReport, "bench", $"{name}-new", run, ExitCodeProblem(run)), $"scaffolding dotnet new {template}");
+    }
+    CopyDirectory(paths.Root.Combine("build/bench/SingleQueryApi"), baselines.Combine("SingleQueryApi"));
+
+    // 2. Publish everything the Dockerfile way (the bare web app gets the same ReadyToRun switch as ours).
+    string Project(Variant space, string service) => benchRoot.Combine(space.Name).CombineWithFilePath($"src/{space.Name}.{service}/{space.Name}.{service}.csproj").FullPath;
+    var published = new Dictionary<string, string>
+    {
+        ["backend-jit"] = BenchPublish(benchRoot, "backend-jit", Project(jitSpace, "Backend"), benchReport),
+        ["frontend"] = BenchPublish(benchRoot, "frontend", Project(jitSpace, "Frontend"), benchReport),
+        ["backend-aot"] = BenchPublish(benchRoot, "backend-aot", Project(aotSpace, "Backend"), benchReport),
+        ["bare-web"] = BenchPublish(benchRoot, "bare-web", baselines.CombineWithFilePath("BareWeb/BareWeb.csproj").FullPath, benchReport, "-p:PublishReadyToRun=true"),
+        ["bare-webapiaot"] = BenchPublish(benchRoot, "bare-webapiaot", baselines.CombineWithFilePath("BareAot/BareAot.csproj").FullPath, benchReport),
+        ["single-query"] = BenchPublish(benchRoot, "single-query", baselines.CombineWithFilePath("SingleQueryApi/SingleQueryApi.csproj").FullPath, benchReport),
+    };
+
+    // 3. The space: PostgreSQL, fake Google, migrate and both services, from the published JIT build.
+    var fakeGoogle = BuildFakeGoogle(paths, benchReport);
+    var settings = new SpaceSettings
+    {
+        Name = jitSpace.Name,
+        BackendDll = System.IO.Path.Combine(published["backend-jit"], $"{jitSpace.Name}.Backend.dll"),
+        FrontendDll = System.IO.Path.Combine(published["frontend"], $"{jitSpace.Name}.Frontend.dll"),
+        FakeGoogleDll = fakeGoogle.FullPath,
+        LogDirectory = logs.FullPath,
+        LogPrefix = "space",
+    };
+    using var live = new LocalSpace(settings, Information);
+    live.Start();
+    live.Postgres.Sql("INSERT INTO records (title) SELECT 'bench record ' || g FROM generate_series(1, 50) g", LocalSpace.DatabaseName);
+    // The AOT build must migrate too (its own journal run against a second database would be the same SQL):
+    // here it runs against the already-migrated database and must find nothing to do and exit 0.
+    var (aotFile, aotArgs) = LocalSpace.Launch(System.IO.Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend"), "migrate");
+    using (var aotMigrate = new SpaceProcess("migrate-aot", aotFile, aotArgs, live.BackendEnvironment("migrate"), published["backend-aot"], logs.CombineWithFilePath("migrate-aot.log").FullPath))
+    {
+        if (!aotMigrate.WaitForExit(TimeSpan.FromSeconds(60)) || aotMigrate.ExitCode != 0)
+            throw new SpaceException("the Native AOT backend's migrate failed", aotMigrate.LogFile);
+    }
+
+    using var http = new HttpClient();
+    string IdToken() => http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}").GetAwaiter().GetResult().Trim().Trim('"');
+    var token = "Bearer " + IdToken();
+    Dictionary<string, string> Quiet() => new() { ["DOTNET_NOLOGO"] = "1", ["Logging__LogLevel__Default"] = "Warning" };
+    Dictionary<string, string> WithPort(Dictionary<string, string> environment, int port) { environment["PORT"] = port.ToString(); environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}"; return environment; }
+    Dictionary<string, string> Backend(int port) { var e = live.BackendEnvironment("backend"); e["PORT"] = port.ToString(); return e; }
+
+    var subjects = new List<BenchSubject>
+    {
+        new() { Key = "bare-web", Title = "dotnet new web (JIT, ReadyToRun)", Entry = System.IO.Path.Combine(published["bare-web"], "BareWeb.dll"), PublishDirectory = published["bare-web"], Environment = p => WithPort(Quiet(), p) },
+        new() { Key = "bare-webapiaot", Title = "dotnet new webapiaot (Native AOT)", Entry = System.IO.Path.Combine(published["bare-webapiaot"], "BareAot"), PublishDirectory = published["bare-webapiaot"], ReadyPath = "/todos", LoadPath = "/todos", Environment = p => WithPort(Quiet(), p) },
+        new() { Key = "backend-jit", Title = "backend (default: JIT, ReadyToRun)", Entry = settings.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/ready", LoadPath = "/api/records?limit=50", Baseline = "bare-web", Environment = Backend, Authorization = () => token },
+        new() { Key = "backend-aot", Title = "backend (--native-aot)", Entry = System.IO.Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend"), PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/ready", LoadPath = "/api/records?limit=50", Baseline = "bare-web", AotBaseline = "bare-webapiaot", Environment = Backend, Authorization = () => token },
+        new() { Key = "frontend", Title = "frontend (JIT, ReadyToRun)", Entry = settings.FrontendDll, PublishDirectory = published["frontend"], ReadyPath = "/", LoadPath = "/", Baseline = "bare-web", Environment = p => { var e = live.FrontendEnvironment(); e["PORT"] = p.ToString(); return e; } },
+    };
+    foreach (var subject in subjects) subject.SizeMiB = DirectoryMiB(subject.PublishDirectory);
+
+    // 4. Cold starts, interleaved: each repetition starts every subject once, so a busy moment hits all alike.
+    for (var repetition = 1; repetition <= BenchRepetitions; repetition++)
+    {
+        foreach (var subject in subjects)
+        {
+            var port = LocalSpace.FreePort();
+            var (process, milliseconds) = BenchStart(subject, port, logs.CombineWithFilePath($"{subject.Key}-{repetition}.log").FullPath);
+            using (process)
+            {
+                subject.StartMs.Add(milliseconds);
+                subject.RssStartMiB.Add(ResidentMiB(process.Id));
+                BenchRequests(subject, port, BenchRequestsBeforeRss);
+                subject.RssLoadedMiB.Add(ResidentMiB(process.Id));
+                process.Stop();
+            }
+            Information($"bench {repetition}/{BenchRepetitions} {subject.Key}: ready in {milliseconds:0} ms, RSS {subject.RssStartMiB.Last():0.0} → {subject.RssLoadedMiB.Last():0.0} MiB after {BenchRequestsBeforeRss} requests");
+        }
+    }
+
+    // 5. Throughput at fixed concurrency: the full path, the backend alone, the one-service baseline, pgbench.
+    var single = new BenchSubject { Key = "single-query", Entry = System.IO.Path.Combine(published["single-query"], "SingleQueryApi.dll"), PublishDirectory = published["single-query"], Environment = p => { var e = WithPort(Quiet(), p); e["ConnectionStrings__Database"] = live.ConnectionString; return e; } };
+    var singlePort = LocalSpace.FreePort();
+    var (singleProcess, _) = BenchStart(single, singlePort, logs.CombineWithFilePath("single-query.log").FullPath);
+    var load = new JsonObject();
+    JsonNode IdentityRequests() => JsonNode.Parse(http.GetStringAsync($"{live.FakeGoogleUrl}/fake/stats").GetAwaiter().GetResult())!["identityRequests"]!.DeepClone();
+    var identityBefore = (int)IdentityRequests();
+    double peakFrontendRss = 0, peakBackendRss = 0;
+    using (var sampler = new System.Threading.Timer(_ =>
+    {
+        try { peakFrontendRss = Math.Max(peakFrontendRss, ResidentMiB(live.Frontend.Id)); peakBackendRss = Math.Max(peakBackendRss, ResidentMiB(live.Backend.Id)); } catch { }
+    }, null, 0, 200))
+    {
+        load["fullPath"] = BenchWrk(wrk, live.FrontendUrl + "/", null, logs.CombineWithFilePath("wrk-full-path.log"));
+    }
+    var identityAfter = (int)IdentityRequests();
+    load["fullPath"]!["frontendPeakRssMiB"] = peakFrontendRss;
+    load["fullPath"]!["backendPeakRssMiB"] = peakBackendRss;
+    load["fullPath"]!["idTokenRequestsDuringLoad"] = identityAfter - identityBefore;
+    load["backendAlone"] = BenchWrk(wrk, live.BackendUrl + "/api/records?limit=50", token, logs.CombineWithFilePath("wrk-backend.log"));
+    load["singleService"] = BenchWrk(wrk, $"http://127.0.0.1:{singlePort}/", null, logs.CombineWithFilePath("wrk-single-service.log"));
+    singleProcess.Stop();
+    singleProcess.Dispose();
+    var queryFile = logs.CombineWithFilePath("pgbench-query.sql").FullPath;
+    System.IO.File.WriteAllText(queryFile, BenchQuery + ";\n");
+    var connection = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = live.ConnectionString };
+    var pg = RunTool(pgbench, new[] { "-n", "-h", "127.0.0.1", "-p", live.Postgres.Port.ToString(), "-U", (string)connection["Username"], "-c", BenchConcurrency.ToString(), "-j", "2", "-T", BenchLoadSeconds.ToString(), "-f", queryFile, LocalSpace.DatabaseName },
+        logs.CombineWithFilePath("pgbench.log"), environment: new Dictionary<string, string> { ["PGPASSWORD"] = (string)connection["Password"] });
+    if (pg.ExitCode != 0) throw new SpaceException("pgbench failed", pg.LogFile);
+    var tps = pg.Output.Split('\n').First(l => l.StartsWith("tps = "));
+    load["pgbench"] = new JsonObject { ["transactionsPerSecond"] = double.Parse(tps.Substring(6).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) };
+
+    WriteBenchReport(benchRoot, subjects, load);
+});
+
+void WriteBenchReport(DirectoryPath benchRoot, List<BenchSubject> subjects, JsonObject load)
+{
+    var byKey = subjects.ToDictionary(s => s.Key);
+    double Ratio(double value, double baseline) => Math.Round(value / baseline, 3);
+    var services = new JsonArray();
+    var md = new StringBuilder();
+    md.AppendLine("# Cold start and footprint benchmark").AppendLine();
+    md.AppendLine($"{DateTimeOffset.UtcNow:u}, {System.Environment.ProcessorCount} cores, load average at the end: {System.IO.File.ReadAllText("/proc/loadavg").Trim()}.");
+    md.AppendLine($"{BenchRepetitions} interleaved repetitions; start = spawn → first 200 from the ready path (polled every 5 ms); RSS from /proc after start and after {BenchRequestsBeforeRss} sequential requests.").AppendLine();
+    md.AppendLine("| service | start median ms (min–max) | × baseline | RSS start MiB | RSS after load MiB | × baseline | publish MiB | × baseline |");
+    md.AppendLine("|---|---|---|---|---|---|---|---|");
+    foreach (var s in subjects)
+    {
+        var node = new JsonObject
+        {
+            ["key"] = s.Key, ["title"] = s.Title,
+            ["startMs"] = new JsonObject { ["median"] = Median(s.StartMs), ["min"] = s.StartMs.Min(), ["max"] = s.StartMs.Max(), ["all"] = new JsonArray(s.StartMs.Select(v => (JsonNode)Math.Round(v, 1)).ToArray()) },
+            ["rssStartMiB"] = Median(s.RssStartMiB), ["rssLoadedMiB"] = Median(s.RssLoadedMiB), ["publishMiB"] = Math.Round(s.SizeMiB, 1),
+        };
+        var ratioText = new List<string>();
+        foreach (var baselineKey in new[] { s.Baseline, s.AotBaseline }.Where(k => k != ""))
+        {
+            var b = byKey[baselineKey];
+            node[$"vs_{baselineKey}"] = new JsonObject
+            {
+                ["start"] = Ratio(Median(s.StartMs), Median(b.StartMs)),
+                ["rssLoaded"] = Ratio(Median(s.RssLoadedMiB), Median(b.RssLoadedMiB)),
+                ["publishSize"] = Ratio(s.SizeMiB, b.SizeMiB),
+            };
+            ratioText.Add(baselineKey);
+        }
+        services.Add(node);
+        string R(string what) => string.Join(" / ", ratioText.Select(k => $"{node[$"vs_{k}"]![what]} ({k})"));
+        md.AppendLine($"| {s.Title} | {Median(s.StartMs):0} ({s.StartMs.Min():0}–{s.StartMs.Max():0}) | {(ratioText.Count == 0 ? "baseline" : R("start"))} | {Median(s.RssStartMiB):0.0} | {Median(s.RssLoadedMiB):0.0} | {(ratioText.Count == 0 ? "baseline" : R("rssLoaded"))} | {s.SizeMiB:0.0} | {(ratioText.Count == 0 ? "baseline" : R("publishSize"))} |");
+    }
+    var full = load["fullPath"]!.AsObject();
+    var singleRps = (double)load["singleService"]!["requestsPerSecond"]!;
+    var pgTps = (double)load["pgbench"]!["transactionsPerSecond"]!;
+    load["fullPath"]!["vsSingleService"] = Ratio((double)full["requestsPerSecond"]!, singleRps);
+    load["fullPath"]!["vsPgbench"] = Ratio((double)full["requestsPerSecond"]!, pgTps);
+    load["backendAlone"]!["vsSingleService"] = Ratio((double)load["backendAlone"]!["requestsPerSecond"]!, singleRps);
+    load["singleService"]!["vsPgbench"] = Ratio(singleRps, pgTps);
+    md.AppendLine().AppendLine($"## Throughput, wrk -t2 -c{BenchConcurrency} -d{BenchLoadSeconds}s (pgbench -c{BenchConcurrency} -j2, same query)").AppendLine();
+    md.AppendLine("| path | req/s | p50 ms | p99 ms | non-2xx | × single service | × pgbench |").AppendLine("|---|---|---|---|---|---|---|");
+    foreach (var (key, title) in new[] { ("fullPath", "frontend page → backend → PostgreSQL"), ("backendAlone", "backend /api/records alone (with token)"), ("singleService", "single minimal API, same query (baseline)") })
+    {
+        var l = load[key]!;
+        md.AppendLine($"| {title} | {(double)l["requestsPerSecond"]!:0} | {(double)l["p50Ms"]!:0.00} | {(double)l["p99Ms"]!:0.00} | {l["non2xx"]} | {l["vsSingleService"]?.ToString() ?? "1"} | {Ratio((double)l["requestsPerSecond"]!, pgTps)} |");
+    }
+    md.AppendLine($"| pgbench, the database's ceiling | {pgTps:0} | | | | {Ratio(pgTps, singleRps)} | 1 |").AppendLine();
+    md.AppendLine($"ID tokens the frontend asked the metadata server for during the full-path load: {full["idTokenRequestsDuringLoad"]} (one per token lifetime expected, not one per request).");
+    md.AppendLine($"Peak RSS during the full-path load: frontend {(double)full["frontendPeakRssMiB"]!:0.0} MiB, backend {(double)full["backendPeakRssMiB"]!:0.0} MiB.").AppendLine();
+
+    // The issue's targets, each met or missed by how much.
+    var targets = new JsonArray();
+    void Target(string name, double value, double limit, bool atMost, string unit)
+    {
+        var met = atMost ? value <= limit : value >= limit;
+        targets.Add(new JsonObject { ["target"] = name, ["value"] = Math.Round(value, 3), ["limit"] = limit, ["met"] = met });
+        md.AppendLine($"- {(met ? "MET" : "MISSED")}: {name}: {value:0.###}{unit} (limit {(atMost ? "≤" : "≥")} {limit}{unit}{(met ? "" : $", off by {Math.Abs(value - limit):0.###}{unit}")})");
+    }
+    md.AppendLine("## Targets").AppendLine();
+    Target("default backend start ÷ bare web", Median(byKey["backend-jit"].StartMs) / Median(byKey["bare-web"].StartMs), 1.3, true, "×");
+    Target("--native-aot backend start ÷ bare web", Median(byKey["backend-aot"].StartMs) / Median(byKey["bare-web"].StartMs), 0.5, true, "×");
+    Target("--native-aot backend start ÷ bare webapiaot", Median(byKey["backend-aot"].StartMs) / Median(byKey["bare-webapiaot"].StartMs), 1.5, true, "×");
+    foreach (var key in new[] { "backend-jit", "backend-aot", "frontend" })
+        Target($"{key} RSS after {BenchRequestsBeforeRss} requests", Median(byKey[key].RssLoadedMiB), 120, true, " MiB");
+    Target("frontend peak RSS under wrk load", (double)full["frontendPeakRssMiB"]!, 120, true, " MiB");
+    Target("backend peak RSS under wrk load", (double)full["backendPeakRssMiB"]!, 120, true, " MiB");
+    Target("full-path throughput ÷ single service", (double)load["fullPath"]!["vsSingleService"]!, 0.4, false, "×");
+
+    var json = new JsonObject { ["repetitions"] = BenchRepetitions, ["concurrency"] = BenchConcurrency, ["services"] = services, ["load"] = load.DeepClone(), ["targets"] = targets };
+    System.IO.File.WriteAllText(benchRoot.CombineWithFilePath("report.json").FullPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    System.IO.File.WriteAllText(benchRoot.CombineWithFilePath("report.md").FullPath, md.ToString());
+    Information(md.ToString());
+}
