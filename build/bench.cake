@@ -194,10 +194,13 @@ Task("Bench")
     using var live = new LocalSpace(settings, Information);
     live.Start();
     live.Postgres.Sql("INSERT INTO records (title) SELECT 'bench record ' || g FROM generate_series(1, 50) g", LocalSpace.DatabaseName);
-    // The AOT build must migrate too (its own journal run against a second database would be the same SQL):
-    // here it runs against the already-migrated database and must find nothing to do and exit 0.
+    // The published AOT binary's `migrate` entry, into a database of its own (DbUp's journal names scripts by
+    // assembly, and the AOT space's assembly name differs); its service then runs on the migrated one.
+    live.Postgres.Sql($"CREATE DATABASE app_aot OWNER app");
+    var aotMigrateEnvironment = live.BackendEnvironment("migrate");
+    aotMigrateEnvironment["ConnectionStrings__Database"] = live.ConnectionString.Replace($"Database={LocalSpace.DatabaseName}", "Database=app_aot");
     var (aotFile, aotArgs) = LocalSpace.Launch(System.IO.Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend"), "migrate");
-    using (var aotMigrate = new SpaceProcess("migrate-aot", aotFile, aotArgs, live.BackendEnvironment("migrate"), published["backend-aot"], logs.CombineWithFilePath("migrate-aot.log").FullPath))
+    using (var aotMigrate = new SpaceProcess("migrate-aot", aotFile, aotArgs, aotMigrateEnvironment, published["backend-aot"], logs.CombineWithFilePath("migrate-aot.log").FullPath))
     {
         if (!aotMigrate.WaitForExit(TimeSpan.FromSeconds(60)) || aotMigrate.ExitCode != 0)
             throw new SpaceException("the Native AOT backend's migrate failed", aotMigrate.LogFile);
