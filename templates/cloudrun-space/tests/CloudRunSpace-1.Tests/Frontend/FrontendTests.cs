@@ -12,35 +12,18 @@ namespace CloudRunSpace_1.Tests.Frontend;
 /// </summary>
 public sealed partial class FrontendTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
 {
-    private BackendHost? _backend;
-    private FrontendHost? _frontend;
+    private readonly RunningSpace _space = new(google, postgres);
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = new BackendHost(await postgres.CreateDatabaseAsync(), google);
-        await _backend.MigrateAsync();
-        _frontend = new FrontendHost(_backend);
-    }
+    public ValueTask InitializeAsync() => _space.InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_frontend is not null)
-        {
-            await _frontend.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _space.DisposeAsync();
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task The_page_lists_records_read_from_the_database_through_the_backend()
     {
-        var page = await _frontend!.CreateClient().GetStringAsync("/", Cancellation);
+        var page = await _space.Frontend.CreateClient().GetStringAsync("/", Cancellation);
 
         Assert.Contains("Welcome to your Cloud Run private space", page);
     }
@@ -48,7 +31,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
     [Fact]
     public async Task The_frontend_asks_the_metadata_server_for_a_token_once_not_per_request()
     {
-        var client = _frontend!.CreateClient();
+        var client = _space.Frontend.CreateClient();
         await client.GetStringAsync("/", Cancellation);
         var afterFirst = google.IdentityRequests;
 
@@ -64,7 +47,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
     [Fact]
     public async Task A_record_added_through_the_form_is_stored_and_listed()
     {
-        var client = _frontend!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = _space.Frontend.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         var form = HiddenInputs(await client.GetStringAsync("/", Cancellation));
         var title = "From the form " + Guid.NewGuid().ToString("N")[..8];
         form["Input.Title"] = title;
@@ -78,7 +61,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
     [Fact]
     public async Task A_form_post_without_the_antiforgery_token_is_refused()
     {
-        var client = _frontend!.CreateClient();
+        var client = _space.Frontend.CreateClient();
 
         var posted = await client.PostAsync("/", new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Title"] = "forged" }), Cancellation);
 

@@ -12,28 +12,11 @@ namespace CloudRunSpace_1.Tests.Frontend;
 /// </summary>
 public sealed partial class SecurityHeadersTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
 {
-    private BackendHost? _backend;
-    private FrontendHost? _frontend;
+    private readonly RunningSpace _space = new(google, postgres);
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = new BackendHost(await postgres.CreateDatabaseAsync(), google);
-        await _backend.MigrateAsync();
-        _frontend = new FrontendHost(_backend);
-    }
+    public ValueTask InitializeAsync() => _space.InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_frontend is not null)
-        {
-            await _frontend.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _space.DisposeAsync();
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -51,7 +34,7 @@ public sealed partial class SecurityHeadersTests(FakeGoogle google, PostgresServ
             request.Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Title"] = "forged" });
         }
 
-        var response = await _frontend!.CreateClient().SendAsync(request, Cancellation);
+        var response = await _space.Frontend.CreateClient().SendAsync(request, Cancellation);
 
         Assert.Equal(status, response.StatusCode);
         AssertSecurityHeaders(response);
@@ -72,7 +55,7 @@ public sealed partial class SecurityHeadersTests(FakeGoogle google, PostgresServ
     public async Task The_pages_use_nothing_the_policy_forbids()
     {
         // The list page, and the page re-shown with a validation message after a blank title was posted.
-        var client = _frontend!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = _space.Frontend.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         var listPage = await client.GetStringAsync("/", Cancellation);
         var form = HiddenInputs(listPage);
         form["Input.Title"] = " ";
