@@ -127,26 +127,20 @@ release_migrate() {
   gc run jobs deploy "$MIGRATE_JOB" "${args[@]}" --execute-now --wait
 }
 
+# release_service ROLE SERVICE FLAGS_FUNCTION IMAGE: deploys IMAGE with the flags FLAGS_FUNCTION computes.
 # A traffic split or pin (traffic.sh) would keep the new revision at 0 %: a release sends all traffic
 # to the revision it just deployed.
-release_backend() {
+release_service() {
+  local role="$1" service="$2" flags_function="$3" image="$4" flags
   resolve_project_number
-  local flags
-  flags=$(backend_deploy_flags "$1")
+  flags=$("$flags_function" "$image")
   local -a args
   mapfile -t args <<<"$flags"
-  log "deploying backend $BACKEND_SERVICE"
-  gc run deploy "$BACKEND_SERVICE" "${args[@]}"
-  gc run services update-traffic "$BACKEND_SERVICE" "--region=$REGION" --to-latest
+  log "deploying $role $service"
+  gc run deploy "$service" "${args[@]}"
+  gc run services update-traffic "$service" "--region=$REGION" --to-latest
 }
 
-release_frontend() {
-  resolve_project_number
-  local flags
-  flags=$(frontend_deploy_flags "$1")
-  local -a args
-  mapfile -t args <<<"$flags"
-  log "deploying frontend $FRONTEND_SERVICE"
-  gc run deploy "$FRONTEND_SERVICE" "${args[@]}"
-  gc run services update-traffic "$FRONTEND_SERVICE" "--region=$REGION" --to-latest
-}
+release_backend() { release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"; }
+
+release_frontend() { release_service frontend "$FRONTEND_SERVICE" frontend_deploy_flags "$1"; }
