@@ -12,6 +12,9 @@ const int BenchRepetitions = 7;
 const int BenchRequestsBeforeRss = 2000;
 const int BenchConcurrency = 16;
 const int BenchLoadSeconds = 15;
+// Every wrk measurement follows a discarded run of this length at the same concurrency, for the baseline too: tiered
+// compilation is still replacing start-up code for the first seconds, and that is a start-up cost, not throughput.
+const int BenchWarmUpSeconds = 10;
 const string BenchQuery = "SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT 50";
 
 // One thing to start: a published service or baseline, where it answers when up, and what loads it.
@@ -30,6 +33,7 @@ sealed class BenchSubject
     public List<double> StartMs { get; } = new();
     public List<double> RssStartMiB { get; } = new();
     public List<double> RssLoadedMiB { get; } = new();
+    public List<RssBreakdown> RssLoadedParts { get; } = new();
     public double SizeMiB { get; set; }
 }
 
@@ -45,6 +49,27 @@ static double ResidentMiB(int pid)
     foreach (var line in System.IO.File.ReadLines($"/proc/{pid}/status"))
         if (line.StartsWith("VmRSS:")) return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
     return double.NaN;
+}
+
+// Where resident memory goes: mapped files (the runtime, framework and app images), JIT-compiled code (the
+// double-mapped executable memory of W^X) and the rest (GC heap, native allocations, stacks).
+sealed record RssBreakdown(double FilesMiB, double JitCodeMiB, double OtherMiB);
+
+static RssBreakdown ResidentParts(int pid)
+{
+    double files = 0, jit = 0, other = 0;
+    string mapping = null;
+    foreach (var line in System.IO.File.ReadLines($"/proc/{pid}/smaps"))
+    {
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length >= 5 && parts[0].Contains('-') && parts[3].Contains(':')) { mapping = parts.Length > 5 ? parts[5] : ""; continue; }
+        if (!line.StartsWith("Rss:")) continue;
+        var kib = double.Parse(parts[1]) / 1024.0;
+        if (mapping.Contains("doublemapper")) jit += kib;
+        else if (mapping.StartsWith("/")) files += kib;
+        else other += kib;
+    }
+    return new RssBreakdown(files, jit, other);
 }
 
 static double DirectoryMiB(string directory) =>
@@ -114,10 +139,16 @@ void BenchRequests(BenchSubject subject, int port, int count)
 // wrk at fixed concurrency; returns requests/s and p50/p99 in ms (from --latency), non-2xx counted.
 JsonObject BenchWrk(string wrk, string url, string authorization, FilePath log)
 {
-    var arguments = new List<string> { "-t2", $"-c{BenchConcurrency}", $"-d{BenchLoadSeconds}s", "--latency" };
-    if (authorization != null) arguments.AddRange(new[] { "-H", "Authorization: " + authorization });
-    arguments.Add(url);
-    var run = RunTool(wrk, arguments, log, timeout: TimeSpan.FromSeconds(BenchLoadSeconds + 60));
+    List<string> Arguments(int seconds)
+    {
+        var arguments = new List<string> { "-t2", $"-c{BenchConcurrency}", $"-d{seconds}s", "--latency" };
+        if (authorization != null) arguments.AddRange(new[] { "-H", "Authorization: " + authorization });
+        arguments.Add(url);
+        return arguments;
+    }
+    var warmUp = RunTool(wrk, Arguments(BenchWarmUpSeconds), log.FullPath.Replace(".log", "-warm-up.log"), timeout: TimeSpan.FromSeconds(BenchWarmUpSeconds + 60));
+    if (warmUp.ExitCode != 0) throw new SpaceException($"wrk (warm-up) failed on {url}", warmUp.LogFile);
+    var run = RunTool(wrk, Arguments(BenchLoadSeconds), log, timeout: TimeSpan.FromSeconds(BenchLoadSeconds + 60));
     if (run.ExitCode != 0) throw new SpaceException($"wrk failed on {url}", run.LogFile);
     double Latency(string percentile)
     {
@@ -219,6 +250,10 @@ Task("Bench")
         new() { Key = "bare-webapiaot", Title = "dotnet new webapiaot (Native AOT)", Entry = System.IO.Path.Combine(published["bare-webapiaot"], "BareAot"), PublishDirectory = published["bare-webapiaot"], ReadyPath = "/todos", LoadPath = "/todos", Environment = p => WithPort(Quiet(), p) },
         new() { Key = "backend-jit", Title = "backend (default: JIT, ReadyToRun)", Entry = settings.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/ready", LoadPath = "/api/records?limit=50", Baseline = "bare-web", Environment = Backend, Authorization = () => token },
         new() { Key = "backend-aot", Title = "backend (--native-aot)", Entry = System.IO.Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend"), PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/ready", LoadPath = "/api/records?limit=50", Baseline = "bare-web", AotBaseline = "bare-webapiaot", Environment = Backend, Authorization = () => token },
+        // The same two backends timed to /healthz/live, which needs no database: splits start-up into the host
+        // coming up and the first database connection (pool, authentication, first query) behind /healthz/ready.
+        new() { Key = "backend-jit-live", Title = "backend (default), to /healthz/live", Entry = settings.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/live", LoadPath = "/healthz/live", Baseline = "bare-web", Environment = Backend },
+        new() { Key = "backend-aot-live", Title = "backend (--native-aot), to /healthz/live", Entry = System.IO.Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend"), PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/live", LoadPath = "/healthz/live", Baseline = "bare-web", AotBaseline = "bare-webapiaot", Environment = Backend },
         new() { Key = "frontend", Title = "frontend (JIT, ReadyToRun)", Entry = settings.FrontendDll, PublishDirectory = published["frontend"], ReadyPath = "/", LoadPath = "/", Baseline = "bare-web", Environment = p => { var e = live.FrontendEnvironment(); e["PORT"] = p.ToString(); return e; } },
     };
     foreach (var subject in subjects) subject.SizeMiB = DirectoryMiB(subject.PublishDirectory);
@@ -236,6 +271,7 @@ Task("Bench")
                 subject.RssStartMiB.Add(ResidentMiB(process.Id));
                 BenchRequests(subject, port, BenchRequestsBeforeRss);
                 subject.RssLoadedMiB.Add(ResidentMiB(process.Id));
+                subject.RssLoadedParts.Add(ResidentParts(process.Id));
                 process.Stop();
             }
             Information($"bench {repetition}/{BenchRepetitions} {subject.Key}: ready in {milliseconds:0} ms, RSS {subject.RssStartMiB.Last():0.0} → {subject.RssLoadedMiB.Last():0.0} MiB after {BenchRequestsBeforeRss} requests");
@@ -261,6 +297,16 @@ Task("Bench")
     load["fullPath"]!["frontendPeakRssMiB"] = peakFrontendRss;
     load["fullPath"]!["backendPeakRssMiB"] = peakBackendRss;
     load["fullPath"]!["idTokenRequestsDuringLoad"] = identityAfter - identityBefore;
+    // The generated services turn tiered PGO off; a second frontend with it back on, measured the same way, shows
+    // what that choice is worth.
+    var pgoPort = LocalSpace.FreePort();
+    var pgoFrontend = new BenchSubject { Key = "frontend-tiered-pgo", Entry = settings.FrontendDll, PublishDirectory = published["frontend"], Environment = p => { var e = live.FrontendEnvironment(); e["PORT"] = p.ToString(); e["DOTNET_TieredPGO"] = "1"; return e; } };
+    var (pgoProcess, _) = BenchStart(pgoFrontend, pgoPort, logs.CombineWithFilePath("frontend-tiered-pgo.log").FullPath);
+    using (pgoProcess)
+    {
+        load["fullPathTieredPgo"] = BenchWrk(wrk, $"http://127.0.0.1:{pgoPort}/", null, logs.CombineWithFilePath("wrk-full-path-tiered-pgo.log"));
+        pgoProcess.Stop();
+    }
     load["backendAlone"] = BenchWrk(wrk, live.BackendUrl + "/api/records?limit=50", token, logs.CombineWithFilePath("wrk-backend.log"));
     load["singleService"] = BenchWrk(wrk, $"http://127.0.0.1:{singlePort}/", null, logs.CombineWithFilePath("wrk-single-service.log"));
     singleProcess.Stop();
@@ -285,7 +331,7 @@ void WriteBenchReport(DirectoryPath benchRoot, List<BenchSubject> subjects, Json
     var md = new StringBuilder();
     md.AppendLine("# Cold start and footprint benchmark").AppendLine();
     md.AppendLine($"{DateTimeOffset.UtcNow:u}, {System.Environment.ProcessorCount} cores, load average at the end: {System.IO.File.ReadAllText("/proc/loadavg").Trim()}.");
-    md.AppendLine($"{BenchRepetitions} interleaved repetitions; start = spawn → first 200 from the ready path (polled every 5 ms); RSS from /proc after start and after {BenchRequestsBeforeRss} sequential requests.").AppendLine();
+    md.AppendLine($"{BenchRepetitions} interleaved repetitions; start = spawn → first 200 from the ready path (polled every 5 ms); RSS from /proc after start and after {BenchRequestsBeforeRss} sequential requests; each wrk run follows a discarded {BenchWarmUpSeconds} s run.").AppendLine();
     md.AppendLine("| service | start median ms (min–max) | × baseline | RSS start MiB | RSS after load MiB | × baseline | publish MiB | × baseline |");
     md.AppendLine("|---|---|---|---|---|---|---|---|");
     foreach (var s in subjects)
@@ -312,16 +358,26 @@ void WriteBenchReport(DirectoryPath benchRoot, List<BenchSubject> subjects, Json
         string R(string what) => string.Join(" / ", ratioText.Select(k => $"{node[$"vs_{k}"]![what]} ({k})"));
         md.AppendLine($"| {s.Title} | {Median(s.StartMs):0} ({s.StartMs.Min():0}–{s.StartMs.Max():0}) | {(ratioText.Count == 0 ? "baseline" : R("start"))} | {Median(s.RssStartMiB):0.0} | {Median(s.RssLoadedMiB):0.0} | {(ratioText.Count == 0 ? "baseline" : R("rssLoaded"))} | {s.SizeMiB:0.0} | {(ratioText.Count == 0 ? "baseline" : R("publishSize"))} |");
     }
+    md.AppendLine().AppendLine($"### Where resident memory goes, after {BenchRequestsBeforeRss} requests (median MiB, /proc/PID/smaps)").AppendLine();
+    md.AppendLine("| service | mapped files (runtime, framework, app) | JIT-compiled code | heap, native, stacks |").AppendLine("|---|---|---|---|");
+    foreach (var s in subjects)
+    {
+        double Part(Func<RssBreakdown, double> part) => Median(s.RssLoadedParts.Select(part).ToList());
+        md.AppendLine($"| {s.Title} | {Part(p => p.FilesMiB):0.0} | {Part(p => p.JitCodeMiB):0.0} | {Part(p => p.OtherMiB):0.0} |");
+        services.First(n => (string)n!["key"]! == s.Key)!["rssLoadedPartsMiB"] = new JsonObject { ["files"] = Math.Round(Part(p => p.FilesMiB), 1), ["jitCode"] = Math.Round(Part(p => p.JitCodeMiB), 1), ["other"] = Math.Round(Part(p => p.OtherMiB), 1) };
+    }
     var full = load["fullPath"]!.AsObject();
     var singleRps = (double)load["singleService"]!["requestsPerSecond"]!;
     var pgTps = (double)load["pgbench"]!["transactionsPerSecond"]!;
     load["fullPath"]!["vsSingleService"] = Ratio((double)full["requestsPerSecond"]!, singleRps);
     load["fullPath"]!["vsPgbench"] = Ratio((double)full["requestsPerSecond"]!, pgTps);
+    load["fullPathTieredPgo"]!["vsSingleService"] = Ratio((double)load["fullPathTieredPgo"]!["requestsPerSecond"]!, singleRps);
+    load["fullPathTieredPgo"]!["vsFullPath"] = Ratio((double)load["fullPathTieredPgo"]!["requestsPerSecond"]!, (double)full["requestsPerSecond"]!);
     load["backendAlone"]!["vsSingleService"] = Ratio((double)load["backendAlone"]!["requestsPerSecond"]!, singleRps);
     load["singleService"]!["vsPgbench"] = Ratio(singleRps, pgTps);
     md.AppendLine().AppendLine($"## Throughput, wrk -t2 -c{BenchConcurrency} -d{BenchLoadSeconds}s (pgbench -c{BenchConcurrency} -j2, same query)").AppendLine();
     md.AppendLine("| path | req/s | p50 ms | p99 ms | non-2xx | × single service | × pgbench |").AppendLine("|---|---|---|---|---|---|---|");
-    foreach (var (key, title) in new[] { ("fullPath", "frontend page → backend → PostgreSQL"), ("backendAlone", "backend /api/records alone (with token)"), ("singleService", "single minimal API, same query (baseline)") })
+    foreach (var (key, title) in new[] { ("fullPath", "frontend page → backend → PostgreSQL"), ("fullPathTieredPgo", "the same, frontend with DOTNET_TieredPGO=1"), ("backendAlone", "backend /api/records alone (with token)"), ("singleService", "single minimal API, same query (baseline)") })
     {
         var l = load[key]!;
         md.AppendLine($"| {title} | {(double)l["requestsPerSecond"]!:0} | {(double)l["p50Ms"]!:0.00} | {(double)l["p99Ms"]!:0.00} | {l["non2xx"]} | {l["vsSingleService"]?.ToString() ?? "1"} | {Ratio((double)l["requestsPerSecond"]!, pgTps)} |");

@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CloudRunSpace_1.Backend.Auth;
@@ -20,8 +22,13 @@ public static class GoogleIdTokenAuthenticationExtensions
         builder.Services.AddSingleton<IValidateOptions<GoogleIdTokenOptions>, GoogleIdTokenOptionsValidator>();
         builder.Services.AddSingleton<GoogleSigningKeys>();
 
-        builder.Services.AddAuthentication(GoogleIdTokenDefaults.Scheme)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, GoogleIdTokenHandler>(GoogleIdTokenDefaults.Scheme, null);
+        // AddAuthentication() would also add Data Protection, whose key ring is created and read at start-up; a
+        // bearer-token API never protects data, so only what a token handler needs is registered.
+        builder.Services.AddAuthenticationCore(options => options.DefaultScheme = GoogleIdTokenDefaults.Scheme);
+        builder.Services.AddWebEncoders();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        new AuthenticationBuilder(builder.Services)
+            .AddScheme<AuthenticationSchemeOptions, GoogleIdTokenHandler>(GoogleIdTokenDefaults.Scheme, null);
         builder.Services.AddAuthorization();
         builder.Services.AddOptions<AuthorizationOptions>()
             .Configure<IOptions<GoogleIdTokenOptions>, ILoggerFactory>((authorization, tokens, loggers) =>
