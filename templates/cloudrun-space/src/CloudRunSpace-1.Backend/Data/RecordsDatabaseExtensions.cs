@@ -45,7 +45,7 @@ public static class RecordsDatabaseExtensions
         // The slim builder carries only the type handlers the records need (numbers, text, timestamps), which
         // keeps Native AOT binaries small; features beyond those would be opted into here (e.g. EnableArrays).
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
-        ApplyFailFastDefaults(builder.ConnectionStringBuilder, connectionString);
+        ApplyDefaults(builder.ConnectionStringBuilder, connectionString);
         builder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
 #if (UseIamAuth)
         services.GetRequiredService<CloudSqlIamPasswordProvider>().ConfigureDataSource(builder);
@@ -53,14 +53,15 @@ public static class RecordsDatabaseExtensions
         return builder.Build();
     }
 
-    // When the database is down a request should get a 503 in seconds, not hang for Npgsql's default 15 s
-    // connect and 30 s command timeouts; explicit values in the connection string still win.
-    private static void ApplyFailFastDefaults(NpgsqlConnectionStringBuilder settings, string connectionString)
+    // Defaults for a Cloud Run backend; explicit values in the connection string still win.
+    private static void ApplyDefaults(NpgsqlConnectionStringBuilder settings, string connectionString)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
             .Cast<string>()
             .Select(key => key.Replace(" ", string.Empty, StringComparison.Ordinal))
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // When the database is down a request should get a 503 in seconds, not hang for Npgsql's default 15 s
+        // connect and 30 s command timeouts.
         if (!given.Contains("Timeout"))
         {
             settings.Timeout = 3;
@@ -69,6 +70,14 @@ public static class RecordsDatabaseExtensions
         if (!given.Contains("CommandTimeout"))
         {
             settings.CommandTimeout = 10;
+        }
+
+        // The records use built-in types only, so the first connection need not read the database's type catalogue
+        // (a round trip and a cold-start cost). Remove this, or set Server Compatibility Mode=None, when mapping
+        // PostgreSQL enums, composites or extension types such as citext.
+        if (!given.Contains("ServerCompatibilityMode"))
+        {
+            settings.ServerCompatibilityMode = ServerCompatibilityMode.NoTypeLoading;
         }
     }
 }
