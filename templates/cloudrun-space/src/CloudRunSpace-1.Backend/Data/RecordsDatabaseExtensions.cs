@@ -46,6 +46,10 @@ public static class RecordsDatabaseExtensions
         // keeps Native AOT binaries small; features beyond those would be opted into here (e.g. EnableArrays).
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
         ApplyDefaults(builder.ConnectionStringBuilder, connectionString);
+        // The records use built-in types only, so the first connection need not read the database's type catalogue
+        // (a round trip and a cold-start cost). Remove this when mapping PostgreSQL enums, composites or extension
+        // types such as citext.
+        builder.ConfigureTypeLoading(typeLoading => typeLoading.EnableTypeLoading(false));
         builder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
 #if (UseIamAuth)
         services.GetRequiredService<CloudSqlIamPasswordProvider>().ConfigureDataSource(builder);
@@ -70,14 +74,6 @@ public static class RecordsDatabaseExtensions
         if (!given.Contains("CommandTimeout"))
         {
             settings.CommandTimeout = 10;
-        }
-
-        // The records use built-in types only, so the first connection need not read the database's type catalogue
-        // (a round trip and a cold-start cost). Remove this, or set Server Compatibility Mode=None, when mapping
-        // PostgreSQL enums, composites or extension types such as citext.
-        if (!given.Contains("ServerCompatibilityMode"))
-        {
-            settings.ServerCompatibilityMode = ServerCompatibilityMode.NoTypeLoading;
         }
     }
 }

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace CloudRunSpace_1.Tests.Backend;
 
-/// <summary>The backend's connection defaults: fail fast, no type-catalogue read; the connection string wins.</summary>
+/// <summary>The backend's connection defaults fail fast; values in the connection string win.</summary>
 public sealed class DataSourceDefaultsTests(FakeGoogle google)
 {
     [Fact]
@@ -16,19 +16,17 @@ public sealed class DataSourceDefaultsTests(FakeGoogle google)
 
         Assert.Equal(3, settings.Timeout);
         Assert.Equal(10, settings.CommandTimeout);
-        Assert.Equal(ServerCompatibilityMode.NoTypeLoading, settings.ServerCompatibilityMode);
     }
 
     [Fact]
     public async Task Values_in_the_connection_string_win()
     {
         await using var backend = new BackendHost(
-            "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=7;Command Timeout=20;Server Compatibility Mode=None", google);
+            "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=7;Command Timeout=20", google);
 
         var settings = new NpgsqlConnectionStringBuilder(backend.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
 
         Assert.Equal(7, settings.Timeout);
         Assert.Equal(20, settings.CommandTimeout);
-        Assert.Equal(ServerCompatibilityMode.None, settings.ServerCompatibilityMode);
     }
 }

@@ -1,4 +1,9 @@
+using CloudRunSpace_1.Backend.Auth;
+using CloudRunSpace_1.ServiceDefaults;
 using CloudRunSpace_1.Tests.Fakes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CloudRunSpace_1.Tests.Backend;
@@ -9,15 +14,10 @@ public sealed class StartupValidationTests(FakeGoogle google)
     private const string UnusedDatabase = "Host=127.0.0.1;Port=1;Username=nobody;Database=none";
 
     [Fact]
-    public async Task Verification_off_is_refused_on_Cloud_Run()
+    public void Verification_off_is_refused_on_Cloud_Run()
     {
-        await using var backend = new BackendHost(UnusedDatabase, google, new Dictionary<string, string?>
-        {
-            ["Auth:Enabled"] = "false",
-            ["K_SERVICE"] = "backend",
-        });
+        var error = StartupFailure(new() { ["Auth:Enabled"] = "false", ["K_SERVICE"] = "backend" });
 
-        var error = Assert.Throws<OptionsValidationException>(() => backend.CreateClient());
         Assert.Contains("refused on Cloud Run", error.Message);
     }
 
@@ -34,11 +34,31 @@ public sealed class StartupValidationTests(FakeGoogle google)
     [Theory]
     [InlineData("Auth:Audience", "Auth__Audience")]
     [InlineData("Auth:AllowedCallers", "Auth__AllowedCallers")]
-    public async Task A_missing_auth_setting_stops_the_start_naming_it(string key, string named)
+    public void A_missing_auth_setting_stops_the_start_naming_it(string key, string named)
     {
-        await using var backend = new BackendHost(UnusedDatabase, google, new Dictionary<string, string?> { [key] = "" });
+        var error = StartupFailure(new() { [key] = "" });
 
-        var error = Assert.Throws<OptionsValidationException>(() => backend.CreateClient());
         Assert.Contains(named, error.Message);
+    }
+
+    // The start-up validation the host runs before it serves (what ValidateOnStart registers), over the backend's
+    // own registrations. Not through WebApplicationFactory: when the entry point's start fails, its RunAsync
+    // disposes the host while the factory still reads it, which then reports an ObjectDisposedException instead
+    // of the reason, depending on timing.
+    private OptionsValidationException StartupFailure(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auth:Audience"] = BackendHost.Audience,
+            ["Auth:AllowedCallers"] = FakeGoogle.ServiceAccountEmail,
+            ["Auth:CertificatesUrl"] = google.CertificatesUrl,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddCloudRunDefaults();
+        builder.AddGoogleIdTokenAuthentication();
+        using var app = builder.Build();
+
+        return Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
     }
 }
