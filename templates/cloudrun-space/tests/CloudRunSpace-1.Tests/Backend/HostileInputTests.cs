@@ -24,10 +24,12 @@ public sealed class HostileInputTests(FakeGoogle google, PostgresServer postgres
     public async ValueTask InitializeAsync()
     {
         _database = await postgres.CreateDatabaseAsync();
-        _backend = new BackendHost(_database, google);
+        // A free loopback port by configuration, not UseKestrel(port): that rewrites the server's addresses after
+        // the host is built, and fails when the app's own start has already bound them.
+        _backend = new BackendHost(_database, google, new Dictionary<string, string?> { ["urls"] = "http://127.0.0.1:0" });
         // The real server, not the in-memory test server: Kestrel is what enforces the request size limit and
         // parses what a hostile client really sends.
-        _backend.UseKestrel(0);
+        _backend.UseKestrel();
         _backend.StartServer();
         await _backend.MigrateAsync();
     }

@@ -23,6 +23,9 @@ public sealed class FakeGoogle : IAsyncLifetime
     /// <summary>How many ID tokens the metadata server has minted.</summary>
     public int IdentityRequests => _server.IdentityRequests;
 
+    /// <summary>How many ID tokens the metadata server has minted for one audience.</summary>
+    public int IdentityRequestsFor(string audience) => _server.IdentityRequestsFor(audience);
+
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -31,6 +32,7 @@ public sealed class FakeGoogleServer : IAsyncDisposable
     private const string KeyId = "fake-key-1";
     private readonly RSA _key = RSA.Create(2048);
     private WebApplication? _app;
+    private readonly ConcurrentDictionary<string, int> _identityRequestsByAudience = new();
     private int _identityRequests;
 
     /// <summary>The fake's base URL.</summary>
@@ -41,6 +43,9 @@ public sealed class FakeGoogleServer : IAsyncDisposable
 
     /// <summary>How many ID tokens the metadata server has minted.</summary>
     public int IdentityRequests => Volatile.Read(ref _identityRequests);
+
+    /// <summary>How many ID tokens the metadata server has minted for one audience (tests run side by side).</summary>
+    public int IdentityRequestsFor(string audience) => _identityRequestsByAudience.GetValueOrDefault(audience);
 
     /// <summary>Starts the fake on a loopback port (0: any free port).</summary>
     public async Task StartAsync(int port = 0)
@@ -60,6 +65,7 @@ public sealed class FakeGoogleServer : IAsyncDisposable
         _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/identity", (string audience) =>
         {
             Interlocked.Increment(ref _identityRequests);
+            _identityRequestsByAudience.AddOrUpdate(audience, 1, (_, count) => count + 1);
             return IssueIdToken(audience, ServiceAccountEmail);
         });
         _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/email", () => ServiceAccountEmail);

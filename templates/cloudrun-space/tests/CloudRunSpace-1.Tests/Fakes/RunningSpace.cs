@@ -9,6 +9,12 @@ public sealed class RunningSpace(FakeGoogle google, PostgresServer postgres) : I
     private BackendHost? _backend;
     private FrontendHost? _frontend;
 
+    /// <summary>
+    /// This space's backend URL, the audience of its ID tokens: its own, so what the fake metadata server mints for
+    /// it can be counted while other tests run.
+    /// </summary>
+    public string Audience { get; } = $"https://backend-{Guid.NewGuid():N}-uc.a.run.app";
+
     /// <summary>The backend, verifying tokens against the fake issuer.</summary>
     public BackendHost Backend => _backend ?? throw new InvalidOperationException("The space is not started.");
 
@@ -18,9 +24,9 @@ public sealed class RunningSpace(FakeGoogle google, PostgresServer postgres) : I
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
-        _backend = new BackendHost(await postgres.CreateDatabaseAsync(), google);
+        _backend = new BackendHost(await postgres.CreateDatabaseAsync(), google, new Dictionary<string, string?> { ["Auth:Audience"] = Audience });
         await _backend.MigrateAsync();
-        _frontend = new FrontendHost(_backend);
+        _frontend = new FrontendHost(_backend, Audience);
     }
 
     /// <inheritdoc />

@@ -52,11 +52,12 @@ public sealed class BackendHost(string connectionString, FakeGoogle google, IRea
 /// The frontend in a test host. Its calls to the backend go to <paramref name="backendHandler"/>: the backend's
 /// in-process test server, or a stand-in for a backend that is down.
 /// </summary>
-public sealed class FrontendHost(Func<HttpMessageHandler> backendHandler) : WebApplicationFactory<RecordsClient>
+public sealed class FrontendHost(Func<HttpMessageHandler> backendHandler, string audience = BackendHost.Audience)
+    : WebApplicationFactory<RecordsClient>
 {
-    /// <summary>A frontend calling the given backend host.</summary>
-    public FrontendHost(BackendHost backend)
-        : this(() => backend.Server.CreateHandler())
+    /// <summary>A frontend calling the given backend host, with ID tokens for <paramref name="audience"/>.</summary>
+    public FrontendHost(BackendHost backend, string audience = BackendHost.Audience)
+        : this(() => backend.Server.CreateHandler(), audience)
     {
     }
 
@@ -64,6 +65,7 @@ public sealed class FrontendHost(Func<HttpMessageHandler> backendHandler) : WebA
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Backend:BaseUrl", BackendHost.Audience);
+        builder.UseSetting("Backend:Audience", audience);
         builder.ConfigureTestServices(services =>
             services.AddHttpClient<RecordsClient>().ConfigurePrimaryHttpMessageHandler(backendHandler));
     }

@@ -33,7 +33,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
     {
         var client = _space.Frontend.CreateClient();
         await client.GetStringAsync("/", Cancellation);
-        var afterFirst = google.IdentityRequests;
+        var afterFirst = google.IdentityRequestsFor(_space.Audience);
 
         for (var i = 0; i < 5; i++)
         {
@@ -41,7 +41,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
         }
 
         Assert.True(afterFirst >= 1, "the first page load should have minted a token");
-        Assert.Equal(afterFirst, google.IdentityRequests);
+        Assert.Equal(afterFirst, google.IdentityRequestsFor(_space.Audience));
     }
 
     [Fact]
