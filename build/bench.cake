@@ -300,7 +300,8 @@ Task("Bench")
     // The generated services turn tiered PGO off; a second frontend with it back on, measured the same way, shows
     // what that choice is worth.
     var pgoPort = LocalSpace.FreePort();
-    var pgoFrontend = new BenchSubject { Key = "frontend-tiered-pgo", Entry = settings.FrontendDll, PublishDirectory = published["frontend"], Environment = p => { var e = live.FrontendEnvironment(); e["PORT"] = p.ToString(); e["DOTNET_TieredPGO"] = "1"; return e; } };
+    var frontend = subjects.Single(s => s.Key == "frontend");
+    var pgoFrontend = new BenchSubject { Key = "frontend-tiered-pgo", Entry = frontend.Entry, PublishDirectory = frontend.PublishDirectory, Environment = p => { var e = frontend.Environment(p); e["DOTNET_TieredPGO"] = "1"; return e; } };
     var (pgoProcess, _) = BenchStart(pgoFrontend, pgoPort, logs.CombineWithFilePath("frontend-tiered-pgo.log").FullPath);
     using (pgoProcess)
     {

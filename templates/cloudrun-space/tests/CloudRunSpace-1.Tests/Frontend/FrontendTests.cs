@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using CloudRunSpace_1.Tests.Fakes;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -10,7 +9,7 @@ namespace CloudRunSpace_1.Tests.Frontend;
 /// verifies the token → PostgreSQL. The backend's allow-list holds only the metadata server's account, so a
 /// served page proves the frontend sent a valid token.
 /// </summary>
-public sealed partial class FrontendTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
+public sealed class FrontendTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
 {
     private readonly RunningSpace _space = new(google, postgres);
 
@@ -48,7 +47,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
     public async Task A_record_added_through_the_form_is_stored_and_listed()
     {
         var client = _space.Frontend.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        var form = HiddenInputs(await client.GetStringAsync("/", Cancellation));
+        var form = HtmlForm.HiddenInputs(await client.GetStringAsync("/", Cancellation));
         var title = "From the form " + Guid.NewGuid().ToString("N")[..8];
         form["Input.Title"] = title;
 
@@ -72,7 +71,7 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
     [Fact]
     public async Task When_the_backend_is_down_the_page_says_so_plainly_with_503()
     {
-        await using var frontend = new FrontendHost(() => new UnreachableBackendHandler());
+        await using var frontend = new FrontendHost(() => new UnreachableBackend());
 
         var response = await frontend.CreateClient().GetAsync("/", Cancellation);
         var page = await response.Content.ReadAsStringAsync(Cancellation);
@@ -80,24 +79,5 @@ public sealed partial class FrontendTests(FakeGoogle google, PostgresServer post
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("temporarily unavailable", page);
         Assert.DoesNotContain("Exception", page);
-    }
-
-    // The hidden fields a browser would post back with the form: the antiforgery token, Blazor's form name.
-    private static Dictionary<string, string> HiddenInputs(string html) =>
-        InputTag().Matches(html)
-            .Select(tag => tag.Value)
-            .Where(tag => tag.Contains("type=\"hidden\"", StringComparison.Ordinal))
-            .ToDictionary(tag => Attribute(tag, "name"), tag => Attribute(tag, "value"));
-
-    private static string Attribute(string tag, string name) =>
-        WebUtility.HtmlDecode(Regex.Match(tag, $"\\b{name}=\"(?<value>[^\"]*)\"").Groups["value"].Value);
-
-    [GeneratedRegex("<input[^>]*>")]
-    private static partial Regex InputTag();
-
-    private sealed class UnreachableBackendHandler : HttpMessageHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            throw new HttpRequestException("Connection refused (test)");
     }
 }

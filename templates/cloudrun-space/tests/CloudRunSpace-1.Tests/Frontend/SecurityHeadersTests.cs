@@ -57,7 +57,7 @@ public sealed partial class SecurityHeadersTests(FakeGoogle google, PostgresServ
         // The list page, and the page re-shown with a validation message after a blank title was posted.
         var client = _space.Frontend.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         var listPage = await client.GetStringAsync("/", Cancellation);
-        var form = HiddenInputs(listPage);
+        var form = HtmlForm.HiddenInputs(listPage);
         form["Input.Title"] = " ";
         var errorResponse = await client.PostAsync("/", new FormUrlEncodedContent(form), Cancellation);
         var errorPage = await errorResponse.Content.ReadAsStringAsync(Cancellation);
@@ -87,18 +87,6 @@ public sealed partial class SecurityHeadersTests(FakeGoogle google, PostgresServ
             ? string.Join(", ", values)
             : null;
 
-    private static Dictionary<string, string> HiddenInputs(string html) =>
-        InputTag().Matches(html)
-            .Select(tag => tag.Value)
-            .Where(tag => tag.Contains("type=\"hidden\"", StringComparison.Ordinal))
-            .ToDictionary(tag => Attribute(tag, "name"), tag => Attribute(tag, "value"));
-
-    private static string Attribute(string tag, string name) =>
-        WebUtility.HtmlDecode(Regex.Match(tag, $"\\b{name}=\"(?<value>[^\"]*)\"").Groups["value"].Value);
-
-    [GeneratedRegex("<input[^>]*>")]
-    private static partial Regex InputTag();
-
     // A <script> element without a src attribute runs inline code, which script-src 'self' blocks.
     [GeneratedRegex("<script(?![^>]*\\bsrc=)[^>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex InlineScript();
@@ -109,10 +97,4 @@ public sealed partial class SecurityHeadersTests(FakeGoogle google, PostgresServ
 
     [GeneratedRegex("<(?:script|link|img|iframe)[^>]*\\b(?:src|href)=\"(?<url>[^\"]*)\"", RegexOptions.IgnoreCase)]
     private static partial Regex ResourceUrl();
-
-    private sealed class UnreachableBackend : HttpMessageHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            throw new HttpRequestException("Connection refused (test)");
-    }
 }
