@@ -15,6 +15,10 @@ const int BenchLoadSeconds = 15;
 // Every wrk measurement follows a discarded run of this length at the same concurrency, for the baseline too: tiered
 // compilation is still replacing start-up code for the first seconds, and that is a start-up cost, not throughput.
 const int BenchWarmUpSeconds = 10;
+// Throughput rounds: each measures the full path, the backend alone and the single-service baseline one after the
+// other, so a busy moment of a shared machine hits all three alike. Ratios are the median of each round's own ratio
+// (one run each moved the full-path ratio between 0.24 and 0.31 from one day to the next, with the same code).
+const int BenchLoadRounds = 3;
 const string BenchQuery = "SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT 50";
 
 // One thing to start: a published service or baseline, where it answers when up, and what loads it.
@@ -42,6 +46,24 @@ static double Median(IReadOnlyList<double> values)
     var sorted = values.OrderBy(v => v).ToList();
     if (sorted.Count == 0) return double.NaN;
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+// One path's figures over the load rounds: the median of each, every round kept, and (beside the baseline) its ratio
+// to the single-service baseline as the median of the rounds' own ratios.
+static JsonObject MedianOfRounds(List<JsonObject> measured, List<JsonObject> singleService)
+{
+    double MedianOf(string field) => Median(measured.Select(r => (double)r[field]!).ToList());
+    var result = new JsonObject
+    {
+        ["requestsPerSecond"] = MedianOf("requestsPerSecond"),
+        ["p50Ms"] = MedianOf("p50Ms"),
+        ["p99Ms"] = MedianOf("p99Ms"),
+        ["non2xx"] = measured.Sum(r => (int)r["non2xx"]!),
+        ["rounds"] = new JsonArray(measured.Select(r => (JsonNode)r.DeepClone()).ToArray()),
+    };
+    if (!ReferenceEquals(measured, singleService))
+        result["vsSingleService"] = Math.Round(Median(measured.Zip(singleService, (m, s) => (double)m["requestsPerSecond"]! / (double)s["requestsPerSecond"]!).ToList()), 3);
+    return result;
 }
 
 static double ResidentMiB(int pid)
@@ -137,7 +159,7 @@ void BenchRequests(BenchSubject subject, int port, int count)
 }
 
 // wrk at fixed concurrency; returns requests/s and p50/p99 in ms (from --latency), non-2xx counted.
-JsonObject BenchWrk(string wrk, string url, string authorization, FilePath log)
+JsonObject BenchWrk(string wrk, string url, string authorization, FilePath log, bool warmUp = true)
 {
     // A bearer token given as `-H` would sit in the log's command line and in every process listing: wrk reads it from
     // its environment instead, through a script that holds only the variable's name.
@@ -156,8 +178,11 @@ JsonObject BenchWrk(string wrk, string url, string authorization, FilePath log)
         arguments.Add(url);
         return arguments;
     }
-    var warmUp = RunTool(wrk, Arguments(BenchWarmUpSeconds), log.FullPath.Replace(".log", "-warm-up.log"), environment: environment, timeout: TimeSpan.FromSeconds(BenchWarmUpSeconds + 60));
-    if (warmUp.ExitCode != 0) throw new SpaceException($"wrk (warm-up) failed on {url}", warmUp.LogFile);
+    if (warmUp)
+    {
+        var discarded = RunTool(wrk, Arguments(BenchWarmUpSeconds), log.FullPath.Replace(".log", "-warm-up.log"), environment: environment, timeout: TimeSpan.FromSeconds(BenchWarmUpSeconds + 60));
+        if (discarded.ExitCode != 0) throw new SpaceException($"wrk (warm-up) failed on {url}", discarded.LogFile);
+    }
     var run = RunTool(wrk, Arguments(BenchLoadSeconds), log, environment: environment, timeout: TimeSpan.FromSeconds(BenchLoadSeconds + 60));
     if (run.ExitCode != 0) throw new SpaceException($"wrk failed on {url}", run.LogFile);
     double Latency(string percentile)
@@ -298,14 +323,27 @@ Task("Bench")
     JsonNode IdentityRequests() => JsonNode.Parse(http.GetStringAsync($"{live.FakeGoogleUrl}/fake/stats").GetAwaiter().GetResult())!["identityRequests"]!.DeepClone();
     var identityBefore = (int)IdentityRequests();
     double peakFrontendRss = 0, peakBackendRss = 0;
+    var sampling = false;
+    var rounds = new Dictionary<string, List<JsonObject>> { ["fullPath"] = new(), ["backendAlone"] = new(), ["singleService"] = new() };
     using (var sampler = new System.Threading.Timer(_ =>
     {
+        if (!Volatile.Read(ref sampling)) return;
         try { peakFrontendRss = Math.Max(peakFrontendRss, ResidentMiB(live.Frontend.Id)); peakBackendRss = Math.Max(peakBackendRss, ResidentMiB(live.Backend.Id)); } catch { }
     }, null, 0, 200))
     {
-        load["fullPath"] = BenchWrk(wrk, live.FrontendUrl + "/", null, logs.CombineWithFilePath("wrk-full-path.log"));
+        for (var round = 1; round <= BenchLoadRounds; round++)
+        {
+            // The processes stay up between rounds: only the first run of each is preceded by the discarded warm-up.
+            Volatile.Write(ref sampling, true);
+            rounds["fullPath"].Add(BenchWrk(wrk, live.FrontendUrl + "/", null, logs.CombineWithFilePath($"wrk-full-path-{round}.log"), warmUp: round == 1));
+            Volatile.Write(ref sampling, false);
+            rounds["backendAlone"].Add(BenchWrk(wrk, live.BackendUrl + "/api/records?limit=50", token, logs.CombineWithFilePath($"wrk-backend-{round}.log"), warmUp: round == 1));
+            rounds["singleService"].Add(BenchWrk(wrk, $"http://127.0.0.1:{singlePort}/", null, logs.CombineWithFilePath($"wrk-single-service-{round}.log"), warmUp: round == 1));
+            Information($"bench load round {round}/{BenchLoadRounds}: full path {rounds["fullPath"][^1]["requestsPerSecond"]} req/s, backend alone {rounds["backendAlone"][^1]["requestsPerSecond"]}, single service {rounds["singleService"][^1]["requestsPerSecond"]}");
+        }
     }
     var identityAfter = (int)IdentityRequests();
+    foreach (var (key, measured) in rounds) load[key] = MedianOfRounds(measured, rounds["singleService"]);
     load["fullPath"]!["frontendPeakRssMiB"] = peakFrontendRss;
     load["fullPath"]!["backendPeakRssMiB"] = peakBackendRss;
     load["fullPath"]!["idTokenRequestsDuringLoad"] = identityAfter - identityBefore;
@@ -320,8 +358,6 @@ Task("Bench")
         load["fullPathTieredPgo"] = BenchWrk(wrk, $"http://127.0.0.1:{pgoPort}/", null, logs.CombineWithFilePath("wrk-full-path-tiered-pgo.log"));
         pgoProcess.Stop();
     }
-    load["backendAlone"] = BenchWrk(wrk, live.BackendUrl + "/api/records?limit=50", token, logs.CombineWithFilePath("wrk-backend.log"));
-    load["singleService"] = BenchWrk(wrk, $"http://127.0.0.1:{singlePort}/", null, logs.CombineWithFilePath("wrk-single-service.log"));
     singleProcess.Stop();
     singleProcess.Dispose();
     var queryFile = logs.CombineWithFilePath("pgbench-query.sql").FullPath;
@@ -382,11 +418,9 @@ void WriteBenchReport(DirectoryPath benchRoot, List<BenchSubject> subjects, Json
     var full = load["fullPath"]!.AsObject();
     var singleRps = (double)load["singleService"]!["requestsPerSecond"]!;
     var pgTps = (double)load["pgbench"]!["transactionsPerSecond"]!;
-    load["fullPath"]!["vsSingleService"] = Ratio((double)full["requestsPerSecond"]!, singleRps);
     load["fullPath"]!["vsPgbench"] = Ratio((double)full["requestsPerSecond"]!, pgTps);
     load["fullPathTieredPgo"]!["vsSingleService"] = Ratio((double)load["fullPathTieredPgo"]!["requestsPerSecond"]!, singleRps);
     load["fullPathTieredPgo"]!["vsFullPath"] = Ratio((double)load["fullPathTieredPgo"]!["requestsPerSecond"]!, (double)full["requestsPerSecond"]!);
-    load["backendAlone"]!["vsSingleService"] = Ratio((double)load["backendAlone"]!["requestsPerSecond"]!, singleRps);
     load["singleService"]!["vsPgbench"] = Ratio(singleRps, pgTps);
     md.AppendLine().AppendLine($"## Throughput, wrk -t2 -c{BenchConcurrency} -d{BenchLoadSeconds}s (pgbench -c{BenchConcurrency} -j2, same query)").AppendLine();
     md.AppendLine("| path | req/s | p50 ms | p99 ms | non-2xx | × single service | × pgbench |").AppendLine("|---|---|---|---|---|---|---|");
@@ -396,6 +430,8 @@ void WriteBenchReport(DirectoryPath benchRoot, List<BenchSubject> subjects, Json
         md.AppendLine($"| {title} | {(double)l["requestsPerSecond"]!:0} | {(double)l["p50Ms"]!:0.00} | {(double)l["p99Ms"]!:0.00} | {l["non2xx"]} | {l["vsSingleService"]?.ToString() ?? "1"} | {Ratio((double)l["requestsPerSecond"]!, pgTps)} |");
     }
     md.AppendLine($"| pgbench, the database's ceiling | {pgTps:0} | | | | {Ratio(pgTps, singleRps)} | 1 |").AppendLine();
+    string Rounds(string key) => string.Join(", ", load[key]!["rounds"]!.AsArray().Select(r => $"{(double)r!["requestsPerSecond"]!:0}"));
+    md.AppendLine($"Medians of {BenchLoadRounds} rounds; each round ran the three paths one after the other, and \"× single service\" is the median of each round's own ratio. Per round, req/s: full path {Rounds("fullPath")}; backend alone {Rounds("backendAlone")}; single service {Rounds("singleService")}. The TieredPGO row is one run after the rounds.").AppendLine();
     md.AppendLine($"ID tokens the frontend asked the metadata server for during the full-path load: {full["idTokenRequestsDuringLoad"]} (one per token lifetime expected, not one per request).");
     md.AppendLine($"Peak RSS during the full-path load: frontend {(double)full["frontendPeakRssMiB"]!:0.0} MiB, backend {(double)full["backendPeakRssMiB"]!:0.0} MiB.").AppendLine();
 
