@@ -345,13 +345,8 @@ string WrkLoad(LocalSpace space, string logFile, out string summary)
     var p99 = Regex.Match(output, @"^\s*99%\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
     var p50 = Regex.Match(output, @"^\s*50%\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
     var total = Regex.Match(output, @"(\d+) requests in").Groups[1].Value;
-    var socket = Regex.Match(output, @"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)");
-    var socketErrors = socket.Success ? Enumerable.Range(1, 4).Sum(i => int.Parse(socket.Groups[i].Value)) : 0;
-    var non2xx = Regex.Match(output, @"Non-2xx or 3xx responses: (\d+)");
-    var bad = non2xx.Success ? int.Parse(non2xx.Groups[1].Value) : 0;
     if (requestsPerSecond == "" || p99 == "" || total == "") throw new FaultCheckFailure("wrk printed no Requests/sec, 99% latency or request count", logFile);
-    if (socketErrors > 0 || bad > 0)
-        throw new FaultCheckFailure($"wrk: {socketErrors} socket errors ({socket.Value}), {bad} non-2xx answers of {total}", logFile);
+    if (WrkErrors(output) is string errors) throw new FaultCheckFailure($"wrk: {errors} of {total}", logFile);
     summary = $"{requestsPerSecond} req/s, p99 {p99}";
     return $"| wrk -c64 -d30s through the frontend (GET /, page read through the backend) | {total} requests, {requestsPerSecond} requests/s, latency p50 {p50}, p99 {p99}; 0 socket errors, 0 non-2xx (wrk timeout 10 s) |";
 }
