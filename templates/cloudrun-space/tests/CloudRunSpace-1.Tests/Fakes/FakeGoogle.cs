@@ -20,9 +20,6 @@ public sealed class FakeGoogle : IAsyncLifetime
     /// <summary>The JWKS URL to give the backend as <c>Auth__CertificatesUrl</c>.</summary>
     public string CertificatesUrl => _server.CertificatesUrl;
 
-    /// <summary>How many ID tokens the metadata server has minted.</summary>
-    public int IdentityRequests => _server.IdentityRequests;
-
     /// <summary>How many ID tokens the metadata server has minted for one audience.</summary>
     public int IdentityRequestsFor(string audience) => _server.IdentityRequestsFor(audience);
 

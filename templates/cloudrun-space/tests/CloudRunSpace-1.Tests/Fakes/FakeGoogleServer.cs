@@ -33,7 +33,6 @@ public sealed class FakeGoogleServer : IAsyncDisposable
     private readonly RSA _key = RSA.Create(2048);
     private WebApplication? _app;
     private readonly ConcurrentDictionary<string, int> _identityRequestsByAudience = new();
-    private int _identityRequests;
 
     /// <summary>The fake's base URL.</summary>
     public Uri BaseUrl { get; private set; } = null!;
@@ -42,7 +41,7 @@ public sealed class FakeGoogleServer : IAsyncDisposable
     public string CertificatesUrl => new Uri(BaseUrl, "/oauth2/v3/certs").ToString();
 
     /// <summary>How many ID tokens the metadata server has minted.</summary>
-    public int IdentityRequests => Volatile.Read(ref _identityRequests);
+    public int IdentityRequests => _identityRequestsByAudience.Values.Sum();
 
     /// <summary>How many ID tokens the metadata server has minted for one audience (tests run side by side).</summary>
     public int IdentityRequestsFor(string audience) => _identityRequestsByAudience.GetValueOrDefault(audience);
@@ -64,7 +63,6 @@ public sealed class FakeGoogleServer : IAsyncDisposable
             Results.Json(new { access_token = AccessToken, expires_in = 3599, token_type = "Bearer" }));
         _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/identity", (string audience) =>
         {
-            Interlocked.Increment(ref _identityRequests);
             _identityRequestsByAudience.AddOrUpdate(audience, 1, (_, count) => count + 1);
             return IssueIdToken(audience, ServiceAccountEmail);
         });
