@@ -20,10 +20,16 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
-public sealed class SpaceException : Exception
+public class SpaceException : Exception
 {
     public SpaceException(string message, string logFile = "") : base(message) { LogFile = logFile; }
     public string LogFile { get; }
+}
+
+// A service could not listen: another process took its port between the choice and the bind.
+public sealed class PortTakenException : SpaceException
+{
+    public PortTakenException(string message, string logFile) : base(message, logFile) { }
 }
 
 // Where a generated space's built services are and how its database signs in.
@@ -85,6 +91,7 @@ public sealed class SpaceProcess : IDisposable
     private readonly StreamWriter log;
     private readonly object gate = new();
     private readonly List<string> stdout = new();
+    private readonly List<string> stderr = new();
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StopResult stopResult;
 
@@ -114,7 +121,7 @@ public sealed class SpaceProcess : IDisposable
         log.WriteLine($"# in {workingDirectory}; settings: {string.Join(", ", environment.Keys.OrderBy(k => k))}");
         process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (gate) { stdout.Add(e.Data); log.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (gate) log.WriteLine("stderr: " + e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (gate) { stderr.Add(e.Data); log.WriteLine("stderr: " + e.Data); } };
         process.Exited += (_, _) => exited.TrySetResult();
         process.Start();
         process.StandardInput.Close();
@@ -133,6 +140,16 @@ public sealed class SpaceProcess : IDisposable
 
     // A snapshot of the stdout lines so far.
     public IReadOnlyList<string> StdoutLines { get { lock (gate) return stdout.ToList(); } }
+
+    // Why it ended, in one line for a report: the runtime's "Unhandled exception. …" line, else its last stderr line.
+    public string CrashCause()
+    {
+        lock (gate)
+        {
+            var line = stderr.FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) ?? stderr.LastOrDefault(l => l.Trim().Length > 0);
+            return line == null ? null : line.Length <= 300 ? line.Trim() : line.Substring(0, 300).Trim() + " …";
+        }
+    }
 
     // Waits for its own exit (e.g. `migrate`); false on timeout.
     public bool WaitForExit(TimeSpan timeout)
@@ -332,13 +349,16 @@ public sealed class LocalSpace : IDisposable
         lock (Live) Live.Add(this);
     }
 
+    // How often a service's first start may find its port taken before the space gives up.
+    private const int PortAttempts = 3;
+
     public SpaceSettings Settings { get; }
     public LocalPostgres Postgres { get; private set; }
     public SpaceProcess FakeGoogle { get; private set; }
     public SpaceProcess Backend { get; private set; }
     public SpaceProcess Frontend { get; private set; }
-    public int BackendPort { get; }
-    public int FrontendPort { get; }
+    public int BackendPort { get; private set; }
+    public int FrontendPort { get; private set; }
     public string BackendUrl => $"http://127.0.0.1:{BackendPort}";
     public string FrontendUrl => $"http://127.0.0.1:{FrontendPort}";
     public string FakeGoogleUrl { get; private set; } = "";
@@ -398,12 +418,30 @@ public sealed class LocalSpace : IDisposable
 
     public void StartBackend()
     {
-        Backend = StartService("backend", Settings.BackendDll, BackendPort, BackendEnvironment("backend"));
+        Backend = StartOnFreePort(() => StartService("backend", Settings.BackendDll, BackendPort, BackendEnvironment("backend")),
+            () => BackendPort = FreePort());
     }
 
     public void StartFrontend()
     {
-        Frontend = StartService("frontend", Settings.FrontendDll, FrontendPort, FrontendEnvironment());
+        Frontend = StartOnFreePort(() => StartService("frontend", Settings.FrontendDll, FrontendPort, FrontendEnvironment()),
+            () => FrontendPort = FreePort());
+    }
+
+    // A port is chosen seconds before the service binds it (PostgreSQL and migrate start in between), and any
+    // other process on the machine may take it meanwhile; then the service cannot listen and exits. That says
+    // nothing about the space, so its first start tries again on another port. A restart keeps its port: the
+    // other service already points at it.
+    private SpaceProcess StartOnFreePort(Func<SpaceProcess> start, Func<int> choosePort)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return start(); }
+            catch (PortTakenException taken) when (attempt < PortAttempts)
+            {
+                info($"{Settings.Name}: {taken.Message}; starting it again on port {choosePort()}");
+            }
+        }
     }
 
     // Stops the backend with SIGTERM and starts it again on the same port (its log gets a -restart-N suffix).
@@ -430,19 +468,28 @@ public sealed class LocalSpace : IDisposable
         var log = restart ? LogPath($"{role}-restart-{++restarts}") : LogPath(role);
         var (file, arguments) = Launch(dll);
         var service = new SpaceProcess(role, file, arguments, environment, System.IO.Path.GetDirectoryName(dll)!, log);
-        WaitReady(service, $"http://127.0.0.1:{port}/healthz/ready");
+        try { WaitReady(service, port); }
+        catch { service.Dispose(); throw; }
         return service;
     }
 
-    private void WaitReady(SpaceProcess service, string url)
+    private void WaitReady(SpaceProcess service, int port)
     {
+        var url = $"http://127.0.0.1:{port}/healthz/ready";
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var watch = Stopwatch.StartNew();
         var last = "no answer";
         while (watch.Elapsed < Settings.ReadyTimeout)
         {
             if (service.HasExited)
-                throw new SpaceException($"the {service.Name} exited with {service.ExitCode} before it was ready", service.LogFile);
+            {
+                service.WaitForExit(TimeSpan.FromSeconds(5)); // its last words reach the log
+                var cause = service.CrashCause();
+                var message = $"the {service.Name} exited with {service.ExitCode} before it was ready{(cause == null ? "" : ": " + cause)}";
+                if (cause?.Contains("address already in use", StringComparison.OrdinalIgnoreCase) == true)
+                    throw new PortTakenException($"the {service.Name} found port {port} taken (address already in use)", service.LogFile);
+                throw new SpaceException(message, service.LogFile);
+            }
             try
             {
                 using var response = http.GetAsync(url).GetAwaiter().GetResult();
@@ -508,11 +555,23 @@ public sealed class LocalSpace : IDisposable
         return WithExtraEnvironment(environment);
     }
 
+    // Ports this build has handed out: the kernel may offer a port again once its probe is closed, and two parts
+    // of one space (or two spaces) must never be told the same one.
+    private static readonly HashSet<int> HandedOut = new();
+
+    // A port free on every address, not just loopback: the services listen on http://+:PORT (all interfaces),
+    // which a socket on the same port on any other address blocks. TcpListener.Create binds the same way
+    // Kestrel does: IPv6 any in dual mode, or IPv4 any where the machine has no IPv6.
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var listener = TcpListener.Create(0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            lock (HandedOut) if (HandedOut.Add(port)) return port;
+        }
     }
 
     public void Dispose()
