@@ -132,7 +132,7 @@ string BenchPublish(DirectoryPath benchRoot, string label, string project, Valid
     var url = $"http://127.0.0.1:{port}{subject.ReadyPath}";
     while (watch.Elapsed < TimeSpan.FromSeconds(60))
     {
-        if (process.HasExited) throw new SpaceException($"{subject.Key} exited with {process.ExitCode} before answering", logFile);
+        if (process.HasExited) throw new SpaceException($"{subject.Key} {process.ExitedBefore("answering")}", logFile);
         try
         {
             using var response = http.GetAsync(url).GetAwaiter().GetResult();

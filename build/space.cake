@@ -141,14 +141,15 @@ public sealed class SpaceProcess : IDisposable
     // A snapshot of the stdout lines so far.
     public IReadOnlyList<string> StdoutLines { get { lock (gate) return stdout.ToList(); } }
 
-    // Why it ended, in one line for a report: the runtime's "Unhandled exception. …" line, else its last stderr line.
-    public string CrashCause()
+    // For a process that ended while it was awaited, in one line for a report: "exited with 134 before it was
+    // ready: Unhandled exception. …" (the runtime's own line, else the last stderr line).
+    public string ExitedBefore(string moment)
     {
-        lock (gate)
-        {
-            var line = stderr.FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) ?? stderr.LastOrDefault(l => l.Trim().Length > 0);
-            return line == null ? null : line.Length <= 300 ? line.Trim() : line.Substring(0, 300).Trim() + " …";
-        }
+        WaitForExit(TimeSpan.FromSeconds(5)); // its last words reach stderr
+        string line;
+        lock (gate) line = stderr.FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) ?? stderr.LastOrDefault(l => l.Trim().Length > 0);
+        var cause = line == null ? "" : ": " + (line.Length <= 300 ? line.Trim() : line.Substring(0, 300).Trim() + " …");
+        return $"exited with {ExitCode} before {moment}{cause}";
     }
 
     // Waits for its own exit (e.g. `migrate`); false on timeout.
@@ -483,12 +484,10 @@ public sealed class LocalSpace : IDisposable
         {
             if (service.HasExited)
             {
-                service.WaitForExit(TimeSpan.FromSeconds(5)); // its last words reach the log
-                var cause = service.CrashCause();
-                var message = $"the {service.Name} exited with {service.ExitCode} before it was ready{(cause == null ? "" : ": " + cause)}";
-                if (cause?.Contains("address already in use", StringComparison.OrdinalIgnoreCase) == true)
+                var exited = service.ExitedBefore("it was ready");
+                if (exited.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
                     throw new PortTakenException($"the {service.Name} found port {port} taken (address already in use)", service.LogFile);
-                throw new SpaceException(message, service.LogFile);
+                throw new SpaceException($"the {service.Name} {exited}", service.LogFile);
             }
             try
             {
