@@ -23,25 +23,8 @@ public static class RepositoryPaths
     /// <summary>The solution template's <c>.template.config</c> folder.</summary>
     public static string TemplateConfigFolder => Path.Combine(TemplateFolder, ".template.config");
 
-    /// <summary>
-    /// The JSON schemas folder, <c>&lt;repo&gt;/../shared/schemas</c> (CI lays a copy of shared/ beside the clone).
-    /// </summary>
-    /// <exception cref="DirectoryNotFoundException">The folder is missing; the message names the path looked at.</exception>
-    public static string SchemasFolder
-    {
-        get
-        {
-            var folder = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "schemas"));
-            if (!Directory.Exists(folder))
-            {
-                throw new DirectoryNotFoundException(
-                    $"The JSON schemas folder was not found at {folder}. The tests expect a copy of shared/ " +
-                    $"beside the repository clone ({RepositoryRoot}), as CI lays it out.");
-            }
-
-            return folder;
-        }
-    }
+    /// <summary>The JSON schemas folder, <c>tests/schemas</c> (SchemaStore copies, kept in the repository).</summary>
+    public static string SchemasFolder => Path.Combine(RepositoryRoot, "tests", "schemas");
 
     /// <summary>The path of one schema file in <see cref="SchemasFolder"/>, checked to exist.</summary>
     /// <param name="fileName">The schema file name, e.g. <c>template.json</c>.</param>

@@ -4,7 +4,7 @@ using NJsonSchema.Validation;
 
 namespace CloudRunSpace.Templates.Tests.Metadata;
 
-/// <summary>The template's configuration files validate against the SchemaStore schemas in ../shared/schemas.</summary>
+/// <summary>The template's configuration files validate against the SchemaStore schemas in tests/schemas.</summary>
 public sealed class SchemaValidationTests
 {
     public static TheoryData<string, string> ConfigFiles => new()
