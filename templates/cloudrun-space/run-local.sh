@@ -91,8 +91,9 @@ as_postgres_owner() {
 
 start_postgres() {
   pg_bin="$(find_pg_bin)" || {
-    echo "run-local.sh: no PostgreSQL server binaries found. Install PostgreSQL, set PG_BIN to its bin folder," >&2
-    echo "              or set ConnectionStrings__Database to an existing database." >&2
+    echo "run-local.sh: no PostgreSQL server binaries (initdb, pg_ctl) found. Install them:" >&2
+    echo "              apt-get install postgresql | brew install postgresql@15 | winget install PostgreSQL.PostgreSQL.15" >&2
+    echo "              or set PG_BIN to their folder, or ConnectionStrings__Database to an existing database." >&2
     exit 1
   }
   local pg_port
@@ -120,6 +121,11 @@ wait_ready() {
   return 1
 }
 
+command -v curl >/dev/null || {
+  echo "run-local.sh: curl is not installed (it checks the services are up). Install it:" >&2
+  echo "              apt-get install curl | brew install curl | winget install cURL.cURL" >&2
+  exit 1
+}
 for port in "$frontend_port" "$backend_port"; do
   if port_in_use "$port"; then
     echo "run-local.sh: port $port is in use; choose others with --port / --backend-port" >&2

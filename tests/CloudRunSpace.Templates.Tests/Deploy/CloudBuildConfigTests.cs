@@ -26,6 +26,16 @@ public sealed class CloudBuildConfigTests
     }
 
     [Fact]
+    public async Task Cloudbuild_yaml_passes_yamllint_with_the_space_s_own_settings()
+    {
+        var result = await ProcessRunner.RunAsync(
+            "yamllint", ["--strict", "--config-file", ".yamllint.yaml", "cloudbuild.yaml"],
+            RepositoryPaths.TemplateFolder, TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
+
+    [Fact]
     public void Cloudbuild_yaml_runs_as_the_deployer_logs_to_cloud_logging_and_builds_in_parallel()
     {
         var config = ConfigAsJson();

@@ -43,7 +43,8 @@ public sealed class PostgresServer : IAsyncLifetime
         _binaries = FindBinaries();
         if (_binaries is null)
         {
-            UnavailableReason = "No PostgreSQL server binaries found (set PG_BIN, put pg_config on PATH, or set TEST_DATABASE_URL).";
+            UnavailableReason = "No PostgreSQL server binaries (initdb, pg_ctl) found. Install them (apt-get install postgresql | " +
+                "brew install postgresql@15 | winget install PostgreSQL.PostgreSQL.15), set PG_BIN to their folder, or set TEST_DATABASE_URL.";
             if (string.Equals(Environment.GetEnvironmentVariable("TESTS_REQUIRE_POSTGRES"), "true", StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException(UnavailableReason + " TESTS_REQUIRE_POSTGRES=true forbids skipping.");
