@@ -72,6 +72,7 @@ public static class CloudRunDefaultsExtensions
                 .UseOtlpExporter();
         }
 
+        CloudRunFrontEnd.AddFrontEndOptions(builder.Services);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
@@ -84,11 +85,13 @@ public static class CloudRunDefaultsExtensions
     }
 
     /// <summary>
-    /// Adds the request pipeline parts every service shares: security headers, problem-details errors (no stack
+    /// Adds the request pipeline parts every service shares: the scheme and client address Cloud Run's front end
+    /// forwards (and, on Cloud Run, HSTS and secure cookies), security headers, problem-details errors (no stack
     /// traces) and the health endpoints <see cref="LivePath"/> and <see cref="ReadyPath"/>.
     /// </summary>
     public static WebApplication UseCloudRunDefaults(this WebApplication app)
     {
+        CloudRunFrontEnd.UseFrontEnd(app, app.Services.GetRequiredService<CloudRunEnvironment>());
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CloudRunSpace_1.ServiceDefaults;
+
+/// <summary>
+/// What the service needs to know about Cloud Run's front end: it ends TLS and sends the request on over plain
+/// HTTP with <c>X-Forwarded-Proto: https</c> and the client's address appended to <c>X-Forwarded-For</c>.
+/// </summary>
+internal static class CloudRunFrontEnd
+{
+    /// <summary>
+    /// Honours <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> from the one proxy hop in front of the service.
+    /// On Cloud Run that hop is Google's front end, the only way into the container, so it is trusted whatever its
+    /// address; elsewhere only a proxy on loopback is (ASP.NET's default), such as the local front end.
+    /// Behind Cloud Run, cookies are always <c>Secure</c>: every browser request arrived over HTTPS.
+    /// </summary>
+    public static void AddFrontEndOptions(IServiceCollection services)
+    {
+        // Read from the resolved environment: a test host may add settings after AddCloudRunDefaults.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<CloudRunEnvironment>((options, environment) =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.ForwardLimit = 1;
+            if (environment.IsCloudRun)
+            {
+                options.KnownIPNetworks.Clear();
+                options.KnownProxies.Clear();
+            }
+        });
+        services.AddOptions<CookiePolicyOptions>().Configure<CloudRunEnvironment>((options, environment) =>
+        {
+            if (environment.IsCloudRun)
+            {
+                options.Secure = CookieSecurePolicy.Always;
+            }
+        });
+        services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+    }
+
+    /// <summary>
+    /// The front end's part of the pipeline, first of all: the request's scheme and client address as the browser
+    /// saw them, then (on Cloud Run) HSTS and the secure-cookie policy.
+    /// </summary>
+    public static void UseFrontEnd(WebApplication app, CloudRunEnvironment environment)
+    {
+        app.UseForwardedHeaders();
+        if (environment.IsCloudRun)
+        {
+            app.UseHsts();
+            app.UseCookiePolicy();
+        }
+    }
+}
