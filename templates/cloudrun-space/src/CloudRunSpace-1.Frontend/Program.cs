@@ -1,4 +1,5 @@
 using CloudRunSpace_1.Frontend.Backend;
+using CloudRunSpace_1.Frontend.KeyRing;
 #if (UseBlazor)
 using CloudRunSpace_1.Frontend.Components;
 #endif
@@ -7,6 +8,7 @@ using CloudRunSpace_1.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCloudRunDefaults();
 builder.AddRecordsBackend();
+builder.AddSharedKeyRing();
 #if (UseBlazor)
 builder.Services.AddRazorComponents();
 #else

@@ -50,14 +50,18 @@ public sealed class BackendHost(string connectionString, FakeGoogle google, IRea
 
 /// <summary>
 /// The frontend in a test host. Its calls to the backend go to <paramref name="backendHandler"/>: the backend's
-/// in-process test server, or a stand-in for a backend that is down.
+/// in-process test server, or a stand-in for a backend that is down. <paramref name="settings"/> are added to its
+/// configuration as environment variables would be.
 /// </summary>
-public sealed class FrontendHost(Func<HttpMessageHandler> backendHandler, string audience = BackendHost.Audience)
+public sealed class FrontendHost(
+    Func<HttpMessageHandler> backendHandler,
+    string audience = BackendHost.Audience,
+    IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<RecordsClient>
 {
     /// <summary>A frontend calling the given backend host, with ID tokens for <paramref name="audience"/>.</summary>
-    public FrontendHost(BackendHost backend, string audience = BackendHost.Audience)
-        : this(() => backend.Server.CreateHandler(), audience)
+    public FrontendHost(BackendHost backend, string audience = BackendHost.Audience, IReadOnlyDictionary<string, string?>? settings = null)
+        : this(() => backend.Server.CreateHandler(), audience, settings)
     {
     }
 
@@ -66,6 +70,11 @@ public sealed class FrontendHost(Func<HttpMessageHandler> backendHandler, string
     {
         builder.UseSetting("Backend:BaseUrl", BackendHost.Audience);
         builder.UseSetting("Backend:Audience", audience);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureTestServices(services =>
             services.AddHttpClient<RecordsClient>().ConfigurePrimaryHttpMessageHandler(backendHandler));
     }
