@@ -533,8 +533,24 @@ public sealed class LocalSpace : IDisposable
     {
         var environment = ServiceEnvironment("frontend", FrontendPort);
         environment["Backend__BaseUrl"] = BackendUrl;
+        // On Cloud Run the frontend needs its shared key ring: a folder and the certificate that encrypts it.
+        environment["DataProtection__KeysPath"] = KeyRingFolder.Value;
+        environment["DataProtection__CertificatePath"] = System.IO.Path.Combine(KeyRingFolder.Value, "key-ring.pem");
         return WithExtraEnvironment(environment);
     }
+
+    // The frontend's key ring folder (in the space's log folder) with a certificate made for this space.
+    private Lazy<string> KeyRingFolder => keyRingFolder ??= new Lazy<string>(() =>
+    {
+        var folder = System.IO.Path.Combine(Settings.LogDirectory, $"{Settings.LogPrefix}-key-ring");
+        System.IO.Directory.CreateDirectory(folder);
+        using var key = RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=frontend key ring", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        System.IO.File.WriteAllText(System.IO.Path.Combine(folder, "key-ring.pem"), certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem());
+        return folder;
+    });
+    private Lazy<string> keyRingFolder;
 
     // The caller's settings come last, so they can also change the space's own (e.g. a fault test's).
     private Dictionary<string, string> WithExtraEnvironment(Dictionary<string, string> environment)
