@@ -15,7 +15,8 @@ internal static class CloudRunFrontEnd
     /// Honours <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> from the one proxy hop in front of the service.
     /// On Cloud Run that hop is Google's front end, the only way into the container, so it is trusted whatever its
     /// address; elsewhere only a proxy on loopback is (ASP.NET's default), such as the local front end.
-    /// Behind Cloud Run, cookies are always <c>Secure</c>: every browser request arrived over HTTPS.
+    /// Cookies are <c>Secure</c> on a request that came over HTTPS, and always behind Cloud Run, where every browser
+    /// request did.
     /// </summary>
     public static void AddFrontEndOptions(IServiceCollection services)
     {
@@ -30,19 +31,16 @@ internal static class CloudRunFrontEnd
                 options.KnownProxies.Clear();
             }
         });
+        // Cookies (antiforgery's among them, which ASP.NET leaves non-Secure by default) are Secure whenever the
+        // request came over HTTPS as the front end tells it, and always on Cloud Run.
         services.AddOptions<CookiePolicyOptions>().Configure<CloudRunEnvironment>((options, environment) =>
-        {
-            if (environment.IsCloudRun)
-            {
-                options.Secure = CookieSecurePolicy.Always;
-            }
-        });
+            options.Secure = environment.IsCloudRun ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest);
         services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
     }
 
     /// <summary>
     /// The front end's part of the pipeline, first of all: the request's scheme and client address as the browser
-    /// saw them, then (on Cloud Run) HSTS and the secure-cookie policy.
+    /// saw them, HSTS on Cloud Run, and the secure-cookie policy.
     /// </summary>
     public static void UseFrontEnd(WebApplication app, CloudRunEnvironment environment)
     {
@@ -50,7 +48,8 @@ internal static class CloudRunFrontEnd
         if (environment.IsCloudRun)
         {
             app.UseHsts();
-            app.UseCookiePolicy();
         }
+
+        app.UseCookiePolicy();
     }
 }

@@ -5,7 +5,8 @@ namespace CloudRunSpace_1.Tests.Frontend;
 
 /// <summary>
 /// Behind Cloud Run's front end, which ends TLS and forwards <c>X-Forwarded-Proto: https</c>: the frontend treats
-/// the request as HTTPS (HSTS is sent), and its cookies are <c>Secure</c> whatever the header says.
+/// the request as HTTPS (HSTS is sent), and its cookies are <c>Secure</c> whatever the header says. Locally, behind
+/// the local front end, a request forwarded as HTTPS gets Secure cookies too.
 /// </summary>
 public sealed class BehindCloudRunFrontEndTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
 {
@@ -42,6 +43,17 @@ public sealed class BehindCloudRunFrontEndTests(FakeGoogle google, PostgresServe
         using var response = await GetAsync(frontend, forwardedProto: null);
 
         Assert.False(response.Headers.Contains("Strict-Transport-Security"), "HSTS is only sent over HTTPS");
+        Assert.All(response.Headers.GetValues("Set-Cookie"), cookie => Assert.Contains("; secure", cookie, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Locally_a_request_a_front_end_forwarded_as_https_gets_a_secure_cookie_and_no_hsts()
+    {
+        await using var frontend = Frontend(onCloudRun: false);
+
+        using var response = await GetAsync(frontend, forwardedProto: "https");
+
+        Assert.False(response.Headers.Contains("Strict-Transport-Security"), "HSTS is for Cloud Run only");
         Assert.All(response.Headers.GetValues("Set-Cookie"), cookie => Assert.Contains("; secure", cookie, StringComparison.OrdinalIgnoreCase));
     }
 
