@@ -1,5 +1,5 @@
 using System.Globalization;
-using CloudRunSpace_1.Tests.Fakes;
+using CloudRunSpace_1.LocalCloud.Google;
 
 // Usage: CloudRunSpace.FakeGoogle [--port N]   (0 or none: a free port)
 // Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGTERM or Ctrl+C.

@@ -8,7 +8,8 @@ namespace CloudRunSpace_1.Frontend.Backend;
 /// Google ID tokens for the backend's audience, from Application Default Credentials (the metadata server on
 /// Cloud Run). One <see cref="OidcToken"/> for the process: it caches the token and refreshes it before it
 /// expires, so the metadata server is asked once per token lifetime, not once per request.
-/// On Cloud Run the credential is the metadata server's, asked for directly: Application Default Credentials
+/// On Cloud Run (and wherever <c>GCE_METADATA_HOST</c> names a metadata server) the credential is the metadata
+/// server's, asked for directly: Application Default Credentials
 /// first probe whether the process runs on Google Cloud and Google.Apis.Auth keeps that answer for the whole
 /// process, so a metadata server unreachable at that moment would leave the frontend without tokens until
 /// restarted. A failed attempt here is retried on the next call.
@@ -21,7 +22,9 @@ public sealed class IdTokenSource
     public IdTokenSource(IOptions<BackendOptions> options, CloudRunEnvironment environment)
     {
         var audience = options.Value.EffectiveAudience;
-        var useMetadataServer = environment.IsCloudRun
+        // Locally, GCE_METADATA_HOST names the local metadata server: ask it directly too, so that a gcloud login on
+        // the developer's machine (which cannot mint ID tokens) is not picked up instead.
+        var useMetadataServer = (environment.IsCloudRun || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GCE_METADATA_HOST")))
             && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS"));
         _token = new RetryingAsyncLazy<OidcToken>(async cancellationToken =>
         {

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace CloudRunSpace_1.Tests.Fakes;
+namespace CloudRunSpace_1.LocalCloud.Google;
 
 /// <summary>
 /// A fake of what Cloud Run's metadata server and Google's token issuer do for the space, on a loopback port:

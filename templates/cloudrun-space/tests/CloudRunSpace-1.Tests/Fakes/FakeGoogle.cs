@@ -1,3 +1,5 @@
+using CloudRunSpace_1.LocalCloud.Google;
+
 namespace CloudRunSpace_1.Tests.Fakes;
 
 /// <summary>
