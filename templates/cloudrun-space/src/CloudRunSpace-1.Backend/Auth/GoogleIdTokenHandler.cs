@@ -10,7 +10,8 @@ namespace CloudRunSpace_1.Backend.Auth;
 /// <summary>
 /// Verifies the caller's Google ID token itself, beside Cloud Run's IAM check (defence in depth): the
 /// RS256 signature against the issuer's JWKS (<see cref="GoogleSigningKeys"/>), the issuer, the audience (this service's URL) and the
-/// expiry. The token is never logged.
+/// expiry. A token signed with a key the cache does not hold is checked again against a fresh key set before it is
+/// refused. The token is never logged.
 /// </summary>
 public sealed class GoogleIdTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -44,25 +45,25 @@ public sealed class GoogleIdTokenHandler(
 
         var options = tokenOptions.Value;
         var token = header[BearerPrefix.Length..].Trim();
-        var result = await Tokens.ValidateTokenAsync(token, new TokenValidationParameters
+        TokenValidationResult result;
+        try
         {
-            ValidIssuers = GoogleIdTokenDefaults.GoogleIssuers,
-            ValidAudience = options.Audience,
-            IssuerSigningKeys = await signingKeys.GetAsync(Context.RequestAborted),
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ClockSkew = options.ClockTolerance,
-        });
+            var keys = await signingKeys.GetAsync(Context.RequestAborted);
+            result = await ValidateAsync(token, keys, options);
+            if (result.Exception is SecurityTokenSignatureKeyNotFoundException
+                && await signingKeys.RefreshAsync(keys, Context.RequestAborted) is { } refreshed)
+            {
+                result = await ValidateAsync(token, refreshed, options);
+            }
+        }
+        catch (SigningKeysUnavailableException unavailable)
+        {
+            return AuthenticateResult.Fail(unavailable);
+        }
 
         var failure = result.IsValid ? CheckIssuedAt((JsonWebToken)result.SecurityToken, options.ClockTolerance) : result.Exception?.Message;
         if (failure is not null)
         {
-            if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
-            {
-                signingKeys.RequestRefresh();
-            }
-
             // The reason (expired, wrong audience, bad signature...) helps operators; the token itself stays out
             // (IdentityModel hides token contents in its messages).
             Logger.LogInformation("Rejected a caller's ID token: {Reason}", failure);
@@ -79,6 +80,18 @@ public sealed class GoogleIdTokenHandler(
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    private static Task<TokenValidationResult> ValidateAsync(string token, IList<SecurityKey> keys, GoogleIdTokenOptions options) =>
+        Tokens.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuers = GoogleIdTokenDefaults.GoogleIssuers,
+            ValidAudience = options.Audience,
+            IssuerSigningKeys = keys,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = options.ClockTolerance,
+        });
 
     // Google's own verification rules beside the lifetime check: an "iat" claim that is not in the future.
     private static string? CheckIssuedAt(JsonWebToken token, TimeSpan tolerance) =>
