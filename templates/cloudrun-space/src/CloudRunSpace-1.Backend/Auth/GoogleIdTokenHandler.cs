@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -11,12 +12,14 @@ namespace CloudRunSpace_1.Backend.Auth;
 /// Verifies the caller's Google ID token itself, beside Cloud Run's IAM check (defence in depth): the
 /// RS256 signature against the issuer's JWKS (<see cref="GoogleSigningKeys"/>), the issuer, the audience (this service's URL) and the
 /// expiry. A token signed with a key the cache does not hold is checked again against a fresh key set before it is
-/// refused. The token is never logged.
+/// refused. While the key set cannot be fetched and no cached key verifies the token, the caller gets 503 problem
+/// details with Retry-After instead of 401. The token is never logged.
 /// </summary>
 public sealed class GoogleIdTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     IOptions<GoogleIdTokenOptions> tokenOptions,
     GoogleSigningKeys signingKeys,
+    IProblemDetailsService problemDetails,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
@@ -58,6 +61,7 @@ public sealed class GoogleIdTokenHandler(
         }
         catch (SigningKeysUnavailableException unavailable)
         {
+            // Answered in HandleChallengeAsync, should the endpoint need a caller.
             return AuthenticateResult.Fail(unavailable);
         }
 
@@ -79,6 +83,30 @@ public sealed class GoogleIdTokenHandler(
             ],
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    /// <inheritdoc />
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if ((await HandleAuthenticateOnceSafeAsync()).Failure is not SigningKeysUnavailableException unavailable)
+        {
+            await base.HandleChallengeAsync(properties);
+            return;
+        }
+
+        var seconds = (int)Math.Ceiling(Math.Max(1, unavailable.RetryAfter.TotalSeconds));
+        Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The caller's ID token cannot be verified right now.",
+                Detail = $"The token issuer's signing keys could not be fetched. Try again in {seconds} s.",
+            },
+        });
     }
 
     private static Task<TokenValidationResult> ValidateAsync(string token, IList<SecurityKey> keys, GoogleIdTokenOptions options) =>
