@@ -52,8 +52,10 @@ public sealed class StartupValidationTests(FakeGoogle google)
 
     [Theory]
     [InlineData("https://www.googleapis.com/oauth2/v3/certs", "backend")]
-    [InlineData("http://127.0.0.1:8085/oauth2/v3/certs", null)]
-    public void An_https_certificates_url_and_a_local_http_one_are_accepted(string url, string? service)
+    [InlineData("http://keys.internal.example/oauth2/v3/certs", null)]
+    [InlineData("http://127.0.0.1:8085/oauth2/v3/certs", "backend")]
+    [InlineData("http://localhost:8085/oauth2/v3/certs", "backend")]
+    public void An_https_certificates_url_a_local_run_s_http_one_and_a_loopback_one_are_accepted(string url, string? service)
     {
         Assert.Null(StartupError(new() { ["K_SERVICE"] = service, ["Auth:CertificatesUrl"] = url }));
     }
