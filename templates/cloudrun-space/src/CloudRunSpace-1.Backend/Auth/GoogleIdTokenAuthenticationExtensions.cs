@@ -21,6 +21,8 @@ public static class GoogleIdTokenAuthenticationExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GoogleIdTokenOptions>, GoogleIdTokenOptionsValidator>();
         builder.Services.AddSingleton<GoogleSigningKeys>();
+        // The 503 answer while the signing keys cannot be fetched is problem details.
+        builder.Services.AddProblemDetails();
 
         // AddAuthentication() would also add Data Protection, whose key ring is created and read at start-up; a
         // bearer-token API never protects data, so only what a token handler needs is registered.

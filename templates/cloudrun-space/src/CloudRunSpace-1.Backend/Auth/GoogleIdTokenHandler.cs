@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -10,12 +11,15 @@ namespace CloudRunSpace_1.Backend.Auth;
 /// <summary>
 /// Verifies the caller's Google ID token itself, beside Cloud Run's IAM check (defence in depth): the
 /// RS256 signature against the issuer's JWKS (<see cref="GoogleSigningKeys"/>), the issuer, the audience (this service's URL) and the
-/// expiry. The token is never logged.
+/// expiry. A token signed with a key the cache does not hold is checked again against a fresh key set before it is
+/// refused. While the key set cannot be fetched and no cached key verifies the token, the caller gets 503 problem
+/// details with Retry-After instead of 401. The token is never logged.
 /// </summary>
 public sealed class GoogleIdTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     IOptions<GoogleIdTokenOptions> tokenOptions,
     GoogleSigningKeys signingKeys,
+    IProblemDetailsService problemDetails,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
@@ -44,25 +48,26 @@ public sealed class GoogleIdTokenHandler(
 
         var options = tokenOptions.Value;
         var token = header[BearerPrefix.Length..].Trim();
-        var result = await Tokens.ValidateTokenAsync(token, new TokenValidationParameters
+        TokenValidationResult result;
+        try
         {
-            ValidIssuers = GoogleIdTokenDefaults.GoogleIssuers,
-            ValidAudience = options.Audience,
-            IssuerSigningKeys = await signingKeys.GetAsync(Context.RequestAborted),
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ClockSkew = options.ClockTolerance,
-        });
+            var keys = await signingKeys.GetAsync(Context.RequestAborted);
+            result = await ValidateAsync(token, keys, options);
+            if (result.Exception is SecurityTokenSignatureKeyNotFoundException
+                && await signingKeys.RefreshAsync(keys, Context.RequestAborted) is { } refreshed)
+            {
+                result = await ValidateAsync(token, refreshed, options);
+            }
+        }
+        catch (SigningKeysUnavailableException unavailable)
+        {
+            // Answered in HandleChallengeAsync, should the endpoint need a caller.
+            return AuthenticateResult.Fail(unavailable);
+        }
 
         var failure = result.IsValid ? CheckIssuedAt((JsonWebToken)result.SecurityToken, options.ClockTolerance) : result.Exception?.Message;
         if (failure is not null)
         {
-            if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
-            {
-                signingKeys.RequestRefresh();
-            }
-
             // The reason (expired, wrong audience, bad signature...) helps operators; the token itself stays out
             // (IdentityModel hides token contents in its messages).
             Logger.LogInformation("Rejected a caller's ID token: {Reason}", failure);
@@ -79,6 +84,42 @@ public sealed class GoogleIdTokenHandler(
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    /// <inheritdoc />
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if ((await HandleAuthenticateOnceSafeAsync()).Failure is not SigningKeysUnavailableException unavailable)
+        {
+            await base.HandleChallengeAsync(properties);
+            return;
+        }
+
+        var seconds = (int)Math.Ceiling(Math.Max(1, unavailable.RetryAfter.TotalSeconds));
+        Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The caller's ID token cannot be verified right now.",
+                Detail = $"The token issuer's signing keys could not be fetched. Try again in {seconds} s.",
+            },
+        });
+    }
+
+    private static Task<TokenValidationResult> ValidateAsync(string token, IList<SecurityKey> keys, GoogleIdTokenOptions options) =>
+        Tokens.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuers = GoogleIdTokenDefaults.GoogleIssuers,
+            ValidAudience = options.Audience,
+            IssuerSigningKeys = keys,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = options.ClockTolerance,
+        });
 
     // Google's own verification rules beside the lifetime check: an "iat" claim that is not in the future.
     private static string? CheckIssuedAt(JsonWebToken token, TimeSpan tolerance) =>

@@ -31,6 +31,12 @@ public sealed class GoogleIdTokenOptionsValidator(CloudRunEnvironment environmen
         {
             errors.Add($"Auth__CertificatesUrl '{options.CertificatesUrl}' is not an http(s) URL of a JWKS document.");
         }
+        else if (certificates.Scheme == "http" && !certificates.IsLoopback && environment.IsCloudRun)
+        {
+            // Whoever can alter the key set on its way can sign tokens of their own. Plain http is for an issuer on
+            // this machine (a local fake, or a sidecar), where nothing lies on the way.
+            errors.Add($"Auth__CertificatesUrl '{options.CertificatesUrl}' is plain http, refused on Cloud Run (K_SERVICE is set): the signing keys must come over https (Google's are at {GoogleIdTokenDefaults.GoogleCertificatesUrl}).");
+        }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

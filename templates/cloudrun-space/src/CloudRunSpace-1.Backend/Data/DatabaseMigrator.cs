@@ -6,7 +6,8 @@ namespace CloudRunSpace_1.Backend.Data;
 
 /// <summary>
 /// Applies the SQL scripts under Migrations/ that the database has not seen yet (DbUp keeps the journal).
-/// Run by <c>backend migrate</c>: the Cloud Run migration job before each deploy, and the local run.
+/// Run by <c>backend migrate</c>: the Cloud Run migration job before each deploy, and the local run. Runs that
+/// overlap (two deploys close together) take turns under <see cref="MigrationLockKey"/>.
 /// </summary>
 public sealed class DatabaseMigrator(
     NpgsqlDataSource dataSource,
@@ -19,11 +20,20 @@ public sealed class DatabaseMigrator(
     /// </summary>
     public const string GrantToKey = "Database:GrantTo";
 
+    /// <summary>
+    /// The key of the PostgreSQL advisory lock (<c>pg_advisory_lock</c>, session level, per database) that a run
+    /// holds from before it reads DbUp's journal until after the grants: the ASCII bytes of "migrate". A run that
+    /// finds it taken logs that it waits, then waits for as long as the other run takes. Anything else that changes
+    /// the schema of this database can take the same lock to stay out of a migration's way.
+    /// </summary>
+    public const long MigrationLockKey = 0x6D696772617465;
+
     /// <summary>Applies pending migrations; returns the process exit code (0 when the schema is current).</summary>
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
         try
         {
+            await using var migrationLock = await MigrationLock.AcquireAsync(dataSource, logger, cancellationToken);
             var upgrader = DeployChanges.To
                 .PostgresqlDatabase(new PostgresqlConnectionManager(dataSource))
                 .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly)

@@ -16,7 +16,8 @@ namespace CloudRunSpace_1.LocalCloud.Google;
 /// A fake of what Cloud Run's metadata server and Google's token issuer do for the space, on a loopback port:
 /// access tokens, ID tokens signed RS256 with its own key, and the key set (JWKS) to verify them.
 /// Point Google.Apis.Auth at it with <c>GCE_METADATA_HOST</c>. It has no test-framework dependency, so the
-/// same code also runs as a separate process for smoke tests.
+/// same code also runs as a separate process for smoke tests. Its signing key can be rotated and its key set
+/// made to fail, so that a backend's key cache can be watched through a rotation and an outage.
 /// </summary>
 public sealed class FakeGoogleServer : IAsyncDisposable
 {
@@ -29,10 +30,12 @@ public sealed class FakeGoogleServer : IAsyncDisposable
     /// <summary>The issuer Google writes into its ID tokens.</summary>
     public const string Issuer = "https://accounts.google.com";
 
-    private const string KeyId = "fake-key-1";
-    private readonly RSA _key = RSA.Create(2048);
+    // Newest last: tokens are signed with the newest key; the key set publishes every key, as Google's keeps the
+    // previous key for a while after a rotation.
+    private readonly List<(string Id, RSA Key)> _keys = [("fake-key-1", RSA.Create(2048))];
     private WebApplication? _app;
     private readonly ConcurrentDictionary<string, int> _identityRequestsByAudience = new();
+    private int _certificatesRequests;
 
     /// <summary>The fake's base URL.</summary>
     public Uri BaseUrl { get; private set; } = null!;
@@ -45,6 +48,23 @@ public sealed class FakeGoogleServer : IAsyncDisposable
 
     /// <summary>How many ID tokens the metadata server has minted for one audience (tests run side by side).</summary>
     public int IdentityRequestsFor(string audience) => _identityRequestsByAudience.GetValueOrDefault(audience);
+
+    /// <summary>How many times the key set (JWKS) was asked for, answered or not.</summary>
+    public int CertificatesRequests => Volatile.Read(ref _certificatesRequests);
+
+    /// <summary>How the key set endpoint fails; <see cref="CertificatesFailure.None"/> (it answers) by default.</summary>
+    public CertificatesFailure CertificatesFailure { get; set; }
+
+    /// <summary>
+    /// Starts signing with a new key (with a new key id) and publishes it beside the earlier ones.
+    /// </summary>
+    public void RotateSigningKey()
+    {
+        lock (_keys)
+        {
+            _keys.Add(($"fake-key-{_keys.Count + 1}", RSA.Create(2048)));
+        }
+    }
 
     /// <summary>Starts the fake on a loopback port (0: any free port).</summary>
     public async Task StartAsync(int port = 0)
@@ -68,10 +88,10 @@ public sealed class FakeGoogleServer : IAsyncDisposable
         });
         _app.MapGet("/computeMetadata/v1/instance/service-accounts/default/email", () => ServiceAccountEmail);
         _app.MapGet("/computeMetadata/v1/project/project-id", () => "test-project");
-        _app.MapGet("/oauth2/v3/certs", () => Results.Json(Jwks()));
+        _app.MapGet("/oauth2/v3/certs", (Delegate)CertificatesAsync);
         // Test controls, not part of Google's API: mint a token for any caller, read the counters.
         _app.MapGet("/fake/id-token", (string audience, string email) => IssueIdToken(audience, email));
-        _app.MapGet("/fake/stats", () => Results.Json(new { identityRequests = IdentityRequests }));
+        _app.MapGet("/fake/stats", () => Results.Json(new { identityRequests = IdentityRequests, certificatesRequests = CertificatesRequests }));
         await _app.StartAsync();
 
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -99,7 +119,8 @@ public sealed class FakeGoogleServer : IAsyncDisposable
             ["iat"] = iat.ToUnixTimeSeconds(),
             ["exp"] = (iat + (lifetime ?? TimeSpan.FromHours(1))).ToUnixTimeSeconds(),
         };
-        return Sign(new { alg = "RS256", typ = "JWT", kid = KeyId }, payload, _key);
+        var (keyId, key) = NewestKey();
+        return Sign(new { alg = "RS256", typ = "JWT", kid = keyId }, payload, key);
     }
 
     /// <summary>Signs a JWT with any key (a stranger's key makes a forged token).</summary>
@@ -118,20 +139,86 @@ public sealed class FakeGoogleServer : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
-        _key.Dispose();
+        lock (_keys)
+        {
+            _keys.ForEach(key => key.Key.Dispose());
+        }
+    }
+
+    private (string Id, RSA Key) NewestKey()
+    {
+        lock (_keys)
+        {
+            return _keys[^1];
+        }
+    }
+
+    private async Task<IResult> CertificatesAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _certificatesRequests);
+        switch (CertificatesFailure)
+        {
+            case CertificatesFailure.Unreachable:
+                context.Abort();
+                return Results.Empty;
+            case CertificatesFailure.ServerError:
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            case CertificatesFailure.NotJson:
+                return Results.Text("<html><body>Temporarily unavailable</body></html>", "text/html");
+            case CertificatesFailure.NoKeys:
+                return Results.Json(new { keys = Array.Empty<object>() });
+            case CertificatesFailure.Hangs:
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(1), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The client gave up, as it should long before a minute.
+                }
+
+                return Results.Empty;
+            default:
+                return Results.Json(Jwks());
+        }
     }
 
     private object Jwks()
     {
-        var parameters = _key.ExportParameters(includePrivateParameters: false);
-        return new
+        lock (_keys)
         {
-            keys = new[]
+            return new
             {
-                new { kty = "RSA", alg = "RS256", use = "sig", kid = KeyId, n = Base64Url(parameters.Modulus!), e = Base64Url(parameters.Exponent!) },
-            },
-        };
+                keys = _keys.Select(key =>
+                {
+                    var parameters = key.Key.ExportParameters(includePrivateParameters: false);
+                    return new { kty = "RSA", alg = "RS256", use = "sig", kid = key.Id, n = Base64Url(parameters.Modulus!), e = Base64Url(parameters.Exponent!) };
+                }).ToArray(),
+            };
+        }
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>How the fake's key set (JWKS) endpoint fails.</summary>
+public enum CertificatesFailure
+{
+    /// <summary>It answers with the key set.</summary>
+    None,
+
+    /// <summary>The connection is dropped before any answer, as when the issuer cannot be reached.</summary>
+    Unreachable,
+
+    /// <summary>503 Service Unavailable.</summary>
+    ServerError,
+
+    /// <summary>200 with an HTML page instead of JSON.</summary>
+    NotJson,
+
+    /// <summary>200 with a key set that holds no key.</summary>
+    NoKeys,
+
+    /// <summary>No answer until the client gives up.</summary>
+    Hangs,
 }

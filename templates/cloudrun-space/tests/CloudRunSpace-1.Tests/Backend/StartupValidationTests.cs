@@ -41,11 +41,33 @@ public sealed class StartupValidationTests(FakeGoogle google)
         Assert.Contains(named, error.Message);
     }
 
+    [Fact]
+    public void A_plain_http_certificates_url_is_refused_on_Cloud_Run()
+    {
+        var error = StartupFailure(new() { ["K_SERVICE"] = "backend", ["Auth:CertificatesUrl"] = "http://www.googleapis.com/oauth2/v3/certs" });
+
+        Assert.Contains("Auth__CertificatesUrl", error.Message);
+        Assert.Contains("https", error.Message);
+    }
+
+    [Theory]
+    [InlineData("https://www.googleapis.com/oauth2/v3/certs", "backend")]
+    [InlineData("http://keys.internal.example/oauth2/v3/certs", null)]
+    [InlineData("http://127.0.0.1:8085/oauth2/v3/certs", "backend")]
+    [InlineData("http://localhost:8085/oauth2/v3/certs", "backend")]
+    public void An_https_certificates_url_a_local_run_s_http_one_and_a_loopback_one_are_accepted(string url, string? service)
+    {
+        Assert.Null(StartupError(new() { ["K_SERVICE"] = service, ["Auth:CertificatesUrl"] = url }));
+    }
+
+    private OptionsValidationException StartupFailure(Dictionary<string, string?> settings) =>
+        StartupError(settings) ?? throw new Xunit.Sdk.XunitException("the start-up validation passed");
+
     // The start-up validation the host runs before it serves (what ValidateOnStart registers), over the backend's
     // own registrations. Not through WebApplicationFactory: when the entry point's start fails, its RunAsync
     // disposes the host while the factory still reads it, which then reports an ObjectDisposedException instead
     // of the reason, depending on timing.
-    private OptionsValidationException StartupFailure(Dictionary<string, string?> settings)
+    private OptionsValidationException? StartupError(Dictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -59,6 +81,14 @@ public sealed class StartupValidationTests(FakeGoogle google)
         builder.AddGoogleIdTokenAuthentication();
         using var app = builder.Build();
 
-        return Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+            return null;
+        }
+        catch (OptionsValidationException error)
+        {
+            return error;
+        }
     }
 }
