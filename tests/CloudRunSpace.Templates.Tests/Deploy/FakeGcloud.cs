@@ -145,15 +145,6 @@ public sealed class FakeGcloud : IDisposable
             : new Dictionary<string, JsonObject>();
     }
 
-    /// <summary>All stored resources of a kind.</summary>
-    public IReadOnlyList<JsonObject> ResourcesOf(string kind)
-    {
-        var folder = Path.Combine(StateFolder, "resources", kind);
-        return Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!.AsObject()).ToList()
-            : [];
-    }
-
     /// <summary>Project-level IAM bindings as "member role".</summary>
     public IReadOnlyList<string> ProjectBindings()
     {
