@@ -7,7 +7,8 @@ namespace CloudRunSpace.Templates.Tests.Deploy;
 
 /// <summary>
 /// The frontend's shared Data Protection key ring as the deploy scripts must leave it: a private bucket
-/// for the key files and a certificate secret, each usable by the frontend's account only.
+/// for the key files and a certificate secret, each usable by the frontend's account only, mounted into
+/// every frontend revision with the certificate's version pinned.
 /// </summary>
 public static partial class DataProtectionAssertions
 {
@@ -16,6 +17,38 @@ public static partial class DataProtectionAssertions
 
     /// <summary>The certificate secret's name for a space (names.sh).</summary>
     public static string Secret(string app, string environment = "prod") => $"{app}-{environment}-dp-cert";
+
+    /// <summary>
+    /// The frontend deploy mounts the bucket (a Cloud Storage volume, so gen2) and the certificate as a
+    /// file pinned to <paramref name="version"/>, in folders that do not overlap, and points the app at both.
+    /// </summary>
+    public static void AssertFrontendFlags(GcloudCall frontend, string bucket, string secret, string version)
+    {
+        Assert.Equal("gen2", frontend.Flag("--execution-environment"));
+
+        var volume = KeyValues(Assert.Single(frontend.Argv, a => a.StartsWith("--add-volume=", StringComparison.Ordinal))["--add-volume=".Length..]);
+        Assert.Equal("cloud-storage", volume["type"]);
+        Assert.Equal(bucket, volume["bucket"]);
+        Assert.False(volume.ContainsKey("readonly"), "the key ring must be writable: " + frontend);
+        var mount = KeyValues(Assert.Single(frontend.Argv, a => a.StartsWith("--add-volume-mount=", StringComparison.Ordinal))["--add-volume-mount=".Length..]);
+        Assert.Equal(volume["name"], mount["volume"]);
+        var keysPath = mount["mount-path"];
+
+        // A path before '=' mounts the secret as a file; a pinned number, never 'latest'.
+        var secretMount = (frontend.Flag("--set-secrets") ?? throw new Xunit.Sdk.XunitException($"no --set-secrets: {frontend}")).Split('=', 2);
+        var certificatePath = secretMount[0];
+        Assert.StartsWith("/", certificatePath);
+        Assert.Equal($"{secret}:{version}", secretMount[1]);
+        Assert.DoesNotContain(":latest", secretMount[1]);
+
+        var certificateFolder = certificatePath[..certificatePath.LastIndexOf('/')];
+        Assert.False(IsWithin(certificateFolder, keysPath) || IsWithin(keysPath, certificateFolder),
+            $"the certificate's folder {certificateFolder} and the key volume {keysPath} overlap");
+
+        var env = UpDownTests.EnvVars(frontend);
+        Assert.Equal(keysPath, env["DataProtection__KeysPath"]);
+        Assert.Equal(certificatePath, env["DataProtection__CertificatePath"]);
+    }
 
     /// <summary>
     /// After up.sh made them: the bucket (region, uniform access, public access prevention) with one binding,
@@ -95,6 +128,12 @@ public static partial class DataProtectionAssertions
     /// <summary>A resource's IAM bindings as "member role".</summary>
     public static IReadOnlyList<string> Bindings(JsonObject resource) =>
         resource["bindings"]!.AsArray().Select(b => (string)b![0]! + " " + (string)b[1]!).ToList();
+
+    private static Dictionary<string, string> KeyValues(string list) =>
+        list.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
+    private static bool IsWithin(string path, string folder) =>
+        path == folder || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     // Cloud Storage: 3-63 characters, lowercase letters, digits and hyphens, a letter or digit at each end.
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]

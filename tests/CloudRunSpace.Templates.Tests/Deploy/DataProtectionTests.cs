@@ -2,8 +2,8 @@ namespace CloudRunSpace.Templates.Tests.Deploy;
 
 /// <summary>
 /// The frontend's shared Data Protection key ring beyond a first up.sh (UpDownTests covers that for every
-/// variant): a certificate that exists is never replaced, a missing version is made once, --dry-run makes
-/// nothing, and a failed openssl leaves nothing.
+/// variant): a certificate that exists is never replaced and its version is pinned wherever the frontend is
+/// deployed, a missing version is made once, --dry-run makes nothing, and a failed openssl leaves nothing.
 /// </summary>
 public sealed class DataProtectionTests
 {
@@ -15,7 +15,7 @@ public sealed class DataProtectionTests
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, true)]
-    public async Task An_existing_certificate_is_kept_and_never_made_again(bool iam, bool connector)
+    public async Task An_existing_certificate_is_kept_and_its_version_pinned_by_up_cloud_build_and_a_canary(bool iam, bool connector)
     {
         using var space = new DeploySpace();
         space.WriteEnv("prod", iam, connector);
@@ -31,10 +31,20 @@ public sealed class DataProtectionTests
         Assert.Empty(gcloud.StubCalls("openssl"));
         Assert.DoesNotContain(fromUp, c => c.Is("storage", "buckets", "create") || c.Is("secrets", "create", Secret) || c.Is("secrets", "versions", "add", Secret));
         Assert.Equal(["certificate 1", "certificate 2", "certificate 3"], gcloud.Resource("secrets", "|" + Secret)["versions"]!.AsArray().Select(v => (string)v!));
+        DataProtectionAssertions.AssertFrontendFlags(Assert.Single(fromUp, c => c.Is("run", "deploy", $"{App}-prod-frontend")), Bucket, Secret, "3");
         // The bindings are (re)made on what exists.
         var frontendSa = $"serviceAccount:{App}-prod-fe@{ProjectId}.iam.gserviceaccount.com";
         Assert.Equal([$"{frontendSa} roles/storage.objectUser"], DataProtectionAssertions.Bindings(gcloud.Resource("storage.buckets", $"|gs://{Bucket}")));
         Assert.Contains($"{frontendSa} roles/secretmanager.secretAccessor", DataProtectionAssertions.Bindings(gcloud.Resource("secrets", "|" + Secret)));
+
+        gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber;
+        var build = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
+        Assert.True(build.ExitCode == 0, build.Output);
+        var canary = await gcloud.RunAsync(space.Folder, "deploy/traffic.sh", "canary", "frontend", "--image-tag", "abc1234");
+        Assert.True(canary.ExitCode == 0, canary.Output);
+        var deploys = gcloud.Calls().Skip(fromUp.Count).Where(c => c.Is("run", "deploy", $"{App}-prod-frontend")).ToList();
+        Assert.Equal(2, deploys.Count);
+        Assert.All(deploys, d => DataProtectionAssertions.AssertFrontendFlags(d, Bucket, Secret, "3"));
     }
 
     [Fact]
@@ -59,6 +69,7 @@ public sealed class DataProtectionTests
         Assert.Empty(gcloud.LeftInTempFolder());
         DataProtectionAssertions.AssertCertificate(gcloud, pem);
         DataProtectionAssertions.AssertNothingOfTheKeyIsShown(pem, calls, up);
+        DataProtectionAssertions.AssertFrontendFlags(Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-frontend")), Bucket, Secret, "1");
     }
 
     [Fact]
@@ -81,6 +92,7 @@ public sealed class DataProtectionTests
         var secretCreate = Assert.Single(printed, c => c.Is("secrets", "create", Secret));
         Assert.DoesNotContain("/", secretCreate.Flag("--data-file")); // a placeholder, not a file that was made
         Assert.Equal([frontendSa], printed.Where(c => c.Is("secrets", "add-iam-policy-binding", Secret) && c.Flag("--role") == "roles/secretmanager.secretAccessor").Select(c => c.Flag("--member")));
+        DataProtectionAssertions.AssertFrontendFlags(Assert.Single(printed, c => c.Is("run", "deploy", $"{App}-prod-frontend")), Bucket, Secret, "DP_CERT_VERSION");
 
         var down = await gcloud.RunAsync(space.Folder, "deploy/down.sh", "--yes", "--dry-run");
         Assert.True(down.ExitCode == 0, down.Output);

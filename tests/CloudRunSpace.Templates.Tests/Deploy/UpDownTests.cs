@@ -36,6 +36,9 @@ public sealed class UpDownTests(TemplateHive hive)
         AssertPrivateSpace(calls, dbAuth, egress);
         AssertDatabaseCredentials(gcloud, calls, first, dbAuth);
         DataProtectionAssertions.AssertProvisioned(gcloud, calls, first, ProjectId, App);
+        DataProtectionAssertions.AssertFrontendFlags(Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-frontend")),
+            DataProtectionAssertions.Bucket(ProjectId, App), DataProtectionAssertions.Secret(App), "1");
+        Assert.DoesNotContain("--add-volume", string.Join(' ', Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-backend")).Argv));
 
         var resourcesAfterFirst = gcloud.Resources();
         var bindingsAfterFirst = gcloud.ProjectBindings();
