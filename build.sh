@@ -26,7 +26,7 @@ Validates the template pack with Cake (build/build.cake). Targets:
              services beside bare web/webapiaot baselines; writes artifacts/bench/report.md|json
 
 Before any work, the tools the target needs are checked (build/prerequisites.sh): the .NET SDK of global.json,
-PostgreSQL's server binaries, curl, shellcheck, yamllint, wrk, clang and zlib headers, each only where the
+PostgreSQL's server binaries, curl, shellcheck, yamllint, openssl, wrk, clang and zlib headers, each only where the
 target uses it. On Debian or Ubuntu as root or with password-less sudo the missing ones are installed with
 one apt-get line; elsewhere the build stops and names each with its apt, brew and winget command.
 

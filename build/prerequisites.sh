@@ -8,7 +8,7 @@ declare -A TARGET_TOOLS=(
   [Pack]="sdk"
   [Install]="sdk"
   [Variants]="sdk"
-  [UnitTests]="sdk shellcheck yamllint"
+  [UnitTests]="sdk shellcheck yamllint openssl"
   [Build]="sdk"
   [Test]="sdk postgresql"
   [Smoke]="sdk postgresql shellcheck"
@@ -16,24 +16,25 @@ declare -A TARGET_TOOLS=(
   [Faults]="sdk postgresql wrk"
   [Demo]="sdk postgresql curl"
   [Bench]="sdk postgresql wrk clang zlib"
-  [Default]="sdk postgresql curl shellcheck yamllint wrk"
+  [Default]="sdk postgresql curl shellcheck yamllint wrk openssl"
 )
 
 # Debian package, Homebrew formula and winget id of each tool ("-" where that manager has none).
 declare -A APT_PACKAGE=([postgresql]=postgresql [curl]=curl [shellcheck]=shellcheck [yamllint]=yamllint
-  [wrk]=wrk [clang]=clang [zlib]=zlib1g-dev)
+  [wrk]=wrk [clang]=clang [zlib]=zlib1g-dev [openssl]=openssl)
 declare -A BREW_INSTALL=([sdk]="brew install --cask dotnet-sdk" [postgresql]="brew install postgresql@15"
   [curl]="brew install curl" [shellcheck]="brew install shellcheck" [yamllint]="brew install yamllint"
-  [wrk]="brew install wrk" [clang]="brew install llvm" [zlib]="brew install zlib")
+  [wrk]="brew install wrk" [clang]="brew install llvm" [zlib]="brew install zlib" [openssl]="brew install openssl")
 declare -A WINGET_INSTALL=([sdk]="winget install Microsoft.DotNet.SDK.10"
   [postgresql]="winget install PostgreSQL.PostgreSQL.15" [curl]="winget install cURL.cURL"
   [shellcheck]="winget install koalaman.shellcheck" [yamllint]="pip install yamllint" [wrk]="-"
-  [clang]="winget install LLVM.LLVM" [zlib]="-")
+  [clang]="winget install LLVM.LLVM" [zlib]="-" [openssl]="winget install ShiningLight.OpenSSL.Light")
 
 # What each tool is, for the message.
 declare -A TOOL_TITLE=([sdk]="the .NET SDK that global.json names" [postgresql]="PostgreSQL's server binaries (initdb, pg_ctl)"
   [curl]="curl" [shellcheck]="shellcheck" [yamllint]="yamllint" [wrk]="wrk (HTTP load generator)"
-  [clang]="clang (the Native AOT linker)" [zlib]="zlib headers (zlib.h, for Native AOT)")
+  [clang]="clang (the Native AOT linker)" [zlib]="zlib headers (zlib.h, for Native AOT)"
+  [openssl]="openssl (the deploy tests' up.sh makes a Data Protection certificate with it)")
 
 # The SDK version global.json asks for (its "version"), e.g. 10.0.100.
 # Arguments: the global.json path.

@@ -2,8 +2,9 @@
 # Usage: deploy/down.sh [--env NAME] [--yes] [--dry-run] [--help]
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
-# order: trigger, services and job, Cloud SQL (with its data!), secrets, images, connector, NAT,
-# router, service-networking peering, address, subnet, network, roles and service accounts.
+# order: trigger, services and job, Cloud SQL (with its data!), secrets, the Data Protection key bucket
+# (with its keys), images, connector, NAT, router, service-networking peering, address, subnet,
+# network, roles and service accounts. Bindings on a deleted secret or bucket go with it.
 # What is already gone is skipped. The enabled APIs stay enabled.
 #
 # Asks you to type the project id first, unless --yes is given.
@@ -68,9 +69,11 @@ remove run jobs describe "$MIGRATE_JOB" "--region=$REGION" -- run jobs delete "$
 
 log "deleting Cloud SQL instance $SQL_INSTANCE and its data (its name cannot be reused for about a week)"
 remove sql instances describe "$SQL_INSTANCE" -- sql instances delete "$SQL_INSTANCE"
-for secret in $(printf '%s\n' "$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR" | sort -u); do
+for secret in $(printf '%s\n' "$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR" "$DP_CERT_SECRET" | sort -u); do
   remove secrets describe "$secret" -- secrets delete "$secret"
 done
+# Recursive: every object (all versions) first, then the bucket.
+remove storage buckets describe "gs://$DP_KEYS_BUCKET" -- storage rm "gs://$DP_KEYS_BUCKET/" --recursive
 remove artifacts repositories describe "$REPOSITORY" "--location=$REGION" -- \
   artifacts repositories delete "$REPOSITORY" "--location=$REGION"
 

@@ -3,7 +3,8 @@
 #
 # Provisions the whole private space in the project of deploy/env/NAME.env (default: prod) and
 # deploys it: APIs, VPC with NAT and private services access, Cloud SQL on private IP, secrets,
-# service accounts and their roles, Artifact Registry, images (Cloud Build), the migration job, the
+# service accounts and their roles, Artifact Registry, the frontend's Data Protection key bucket and
+# certificate (made with openssl on the first run only), images (Cloud Build), the migration job, the
 # backend (internal) and the frontend (public). Prints the frontend's URL.
 #
 # Idempotent: what exists is left as it is, so a second run creates nothing. Once the services exist,
@@ -24,6 +25,8 @@ source "$DEPLOY_DIR/lib/iam.sh"
 source "$DEPLOY_DIR/lib/database.sh"
 # shellcheck source=lib/build.sh
 source "$DEPLOY_DIR/lib/build.sh"
+# shellcheck source=lib/dataprotection.sh
+source "$DEPLOY_DIR/lib/dataprotection.sh"
 
 parse_common_options "$0" "$@"
 ((${#REST_ARGS[@]} == 0)) || die "unexpected argument '${REST_ARGS[0]}' (see --help)"
@@ -34,7 +37,7 @@ log "provisioning '$ENVIRONMENT' in project $PROJECT_ID ($REGION; database auth:
 enable_apis() {
   local apis=(run.googleapis.com sqladmin.googleapis.com compute.googleapis.com
     servicenetworking.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com
-    secretmanager.googleapis.com iam.googleapis.com)
+    secretmanager.googleapis.com iam.googleapis.com storage.googleapis.com)
   [[ $EGRESS == connector ]] && apis+=(vpcaccess.googleapis.com)
   gc services enable "${apis[@]}"
 }
@@ -75,6 +78,7 @@ ensure_sql_instance
 ensure_database
 ensure_database_users
 grant_secret_access
+ensure_data_protection
 first_release
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker

@@ -84,6 +84,28 @@ public sealed class CloudBuildConfigTests
         Assert.Equal(3, deploys(fromUp).Count);
         Assert.Equal(deploys(fromUp), deploys(fromBuild));
         Assert.All(fromBuild.Where(c => c.Is("run", "deploy")), c => Assert.EndsWith(":abc1234", c.Flag("--image")));
+
+        // The frontend's shared key ring in the build's deploy too: the certificate version it looked up
+        // (the one up.sh made), not 'latest'; and a build only reads the certificate secret's metadata.
+        const string app = "cloudrunspace-app";
+        DataProtectionAssertions.AssertFrontendFlags(Assert.Single(fromBuild, c => c.Is("run", "deploy", $"{app}-prod-frontend")),
+            DataProtectionAssertions.Bucket("my-gcp-project", app), DataProtectionAssertions.Secret(app), "1");
+        Assert.Contains(fromBuild, c => c.Is("secrets", "versions", "describe", "latest") && c.Flag("--secret") == DataProtectionAssertions.Secret(app));
+        Assert.All(fromBuild.Where(c => c.Words.Contains("secrets") || c.Words.Contains("storage")), c => Assert.False(c.Mutates, c.ToString()));
+    }
+
+    [Fact]
+    public async Task The_frontend_step_stops_with_a_clear_error_before_the_certificate_secret_has_a_version()
+    {
+        using var space = new DeploySpace();
+        space.WriteEnv("prod");
+        using var gcloud = new FakeGcloud();
+        gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber;
+        var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("error: secret cloudrunspace-app-prod-dp-cert has no version to pin", result.StandardError);
+        Assert.Contains("deploy/up.sh", result.StandardError);
+        Assert.DoesNotContain(gcloud.Calls(), c => c.Mutates);
     }
 
     [Fact]

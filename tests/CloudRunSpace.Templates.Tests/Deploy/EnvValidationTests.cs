@@ -16,6 +16,7 @@ public sealed class EnvValidationTests
         { "FRONTEND_MIN_INSTANCES", "20", "must not exceed FRONTEND_MAX_INSTANCES" },
         { "SUBNET_RANGE", "10.10.0.0/28", "private IPv4 range" },
         { "APP", "Acme_Shop", "lowercase letters, digits and inner hyphens" },
+        { "APP", "google-shop", "would begin with 'goog' or contain 'google'" },
         { "REGOIN", "us-central1", "unknown setting 'REGOIN'" },
         { "DB_TIER", null, "'DB_TIER' is missing" },
     };

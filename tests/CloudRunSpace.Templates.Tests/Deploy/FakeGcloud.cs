@@ -17,25 +17,82 @@ public sealed class FakeGcloud : IDisposable
     public FakeGcloud()
     {
         _root = Directory.CreateTempSubdirectory("fake-gcloud-").FullName;
-        var bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
+        _bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
         StateFolder = Directory.CreateDirectory(Path.Combine(_root, "state")).FullName;
-        var script = Path.Combine(bin, "gcloud");
+        TempFolder = Directory.CreateDirectory(Path.Combine(_root, "tmp")).FullName;
+        var script = Path.Combine(_bin, "gcloud");
         File.Copy(Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "CloudRunSpace.Templates.Tests", "Deploy", "FakeGcloud", "gcloud"), script);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        MakeExecutable(script);
         Environment = new Dictionary<string, string?>
         {
-            ["PATH"] = bin + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH"),
+            ["PATH"] = _bin + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH"),
             ["FAKE_GCLOUD_STATE"] = StateFolder,
             ["RETRY_DELAY_SECONDS"] = "0",
             ["PROJECT_NUMBER"] = null,
+            ["TMPDIR"] = TempFolder,
         };
     }
 
+    private readonly string _bin;
+
     /// <summary>Where the stand-in keeps its call log and resources.</summary>
     public string StateFolder { get; }
+
+    /// <summary>The scripts' TMPDIR: empty again once a script is done, if it cleans up after itself.</summary>
+    public string TempFolder { get; }
+
+    /// <summary>What the scripts left in <see cref="TempFolder"/>.</summary>
+    public IReadOnlyList<string> LeftInTempFolder() => Directory.EnumerateFileSystemEntries(TempFolder).ToList();
+
+    /// <summary>
+    /// Puts a stand-in for the command <paramref name="name"/> first on PATH: it records its arguments
+    /// (see <see cref="StubCalls"/>), writes <paramref name="error"/> to stderr and exits with <paramref name="exitCode"/>.
+    /// </summary>
+    public void StubCommand(string name, int exitCode, string error = "")
+    {
+        var script = Path.Combine(_bin, name);
+        File.WriteAllText(script, $$"""
+            #!/usr/bin/env bash
+            printf '%s\n' "$*" >>"$FAKE_GCLOUD_STATE/{{name}}.calls"
+            printf '%s\n' '{{error.Replace("'", "", StringComparison.Ordinal)}}' >&2
+            exit {{exitCode}}
+
+            """);
+        MakeExecutable(script);
+    }
+
+    /// <summary>The argument lines a <see cref="StubCommand"/> stand-in was called with.</summary>
+    public IReadOnlyList<string> StubCalls(string name)
+    {
+        var file = Path.Combine(StateFolder, name + ".calls");
+        return File.Exists(file) ? File.ReadAllLines(file) : [];
+    }
+
+    /// <summary>
+    /// Makes a resource exist before a script runs, as an earlier run (or someone by hand) made it: the
+    /// stand-in then answers its describe/list calls. <paramref name="versions"/> are a secret's versions.
+    /// </summary>
+    public void Seed(string kind, string name, IEnumerable<string>? versions = null)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(StateFolder, "resources", kind)).FullName;
+        var resource = new JsonObject
+        {
+            ["flags"] = new JsonObject(),
+            ["bindings"] = new JsonArray(),
+            ["versions"] = new JsonArray((versions ?? []).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+            ["data_files"] = new JsonArray(),
+        };
+        // The stand-in's file name: "scope|name", percent-encoded (no scope for these kinds).
+        File.WriteAllText(Path.Combine(folder, Uri.EscapeDataString("|" + name) + ".json"), resource.ToJsonString());
+    }
+
+    private static void MakeExecutable(string file)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
 
     /// <summary>The environment scripts run with: the stand-in first on PATH.</summary>
     public Dictionary<string, string?> Environment { get; }
@@ -77,13 +134,15 @@ public sealed class FakeGcloud : IDisposable
         return JsonNode.Parse(File.ReadAllText(file))!.AsObject();
     }
 
-    /// <summary>All stored resources of a kind.</summary>
-    public IReadOnlyList<JsonObject> ResourcesOf(string kind)
+    /// <summary>All stored resources of a kind, by their key ("scope|name", URL-decoded).</summary>
+    public IReadOnlyDictionary<string, JsonObject> ResourcesByName(string kind)
     {
         var folder = Path.Combine(StateFolder, "resources", kind);
         return Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!.AsObject()).ToList()
-            : [];
+            ? Directory.EnumerateFiles(folder, "*.json").ToDictionary(
+                f => Uri.UnescapeDataString(Path.GetFileNameWithoutExtension(f)),
+                f => JsonNode.Parse(File.ReadAllText(f))!.AsObject())
+            : new Dictionary<string, JsonObject>();
     }
 
     /// <summary>Project-level IAM bindings as "member role".</summary>

@@ -18,13 +18,20 @@ public sealed partial class ResourceNameTests
         Assert.Equal(3, names.RunNames.Distinct().Count());
         Assert.All(names.RunNames, n => Assert.True(n.Length <= 49 && RunName().IsMatch(n), n));
         Assert.True(names.Connector.Length <= 25 && RunName().IsMatch(names.Connector), names.Connector);
+        // Bucket names are global: 3-63 characters, and the project id in them.
+        Assert.True(names.Bucket.Length <= 63 && BucketName().IsMatch(names.Bucket), names.Bucket);
+        Assert.StartsWith("my-gcp-project-", names.Bucket);
 
         // The same input gives the same names; another environment gives other names.
-        Assert.Equal(accounts, (await NamesAsync(app, "staging")).Accounts);
-        Assert.Empty(accounts.Intersect((await NamesAsync(app, "prod")).Accounts));
+        var again = await NamesAsync(app, "staging");
+        Assert.Equal(accounts, again.Accounts);
+        Assert.Equal(names.Bucket, again.Bucket);
+        var prod = await NamesAsync(app, "prod");
+        Assert.Empty(accounts.Intersect(prod.Accounts));
+        Assert.NotEqual(names.Bucket, prod.Bucket);
     }
 
-    private sealed record Names(IReadOnlyList<string> Accounts, IReadOnlyList<string> RunNames, string Connector);
+    private sealed record Names(IReadOnlyList<string> Accounts, IReadOnlyList<string> RunNames, string Connector, string Bucket);
 
     private static async Task<Names> NamesAsync(string app, string environment)
     {
@@ -37,7 +44,8 @@ public sealed partial class ResourceNameTests
         return new Names(
             calls.Where(c => c.Is("iam", "service-accounts", "create")).Select(c => c.Words[3]).ToList(),
             calls.Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy")).Select(c => c.Words[^1]).ToList(),
-            calls.Single(c => c.Is("compute", "networks", "vpc-access", "connectors", "create")).Words[^1]);
+            calls.Single(c => c.Is("compute", "networks", "vpc-access", "connectors", "create")).Words[^1],
+            calls.Single(c => c.Is("storage", "buckets", "create")).Words[^1]["gs://".Length..]);
     }
 
     [GeneratedRegex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
@@ -45,4 +53,7 @@ public sealed partial class ResourceNameTests
 
     [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$")]
     private static partial Regex RunName();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketName();
 }

@@ -4,7 +4,8 @@ namespace CloudRunSpace.Templates.Tests.Deploy;
 
 /// <summary>
 /// Runs the generated deploy/up.sh twice and deploy/down.sh against the stand-in gcloud, for every
-/// --db-auth and --egress value, and checks the calls and what exists afterwards.
+/// --db-auth and --egress value, and checks the calls and what exists afterwards (the frontend's shared
+/// Data Protection key ring included).
 /// </summary>
 public sealed class UpDownTests(TemplateHive hive)
 {
@@ -34,6 +35,10 @@ public sealed class UpDownTests(TemplateHive hive)
         Assert.Contains($"https://{App}-prod-frontend-{FakeGcloud.ProjectNumber}.", first.StandardOutput);
         AssertPrivateSpace(calls, dbAuth, egress);
         AssertDatabaseCredentials(gcloud, calls, first, dbAuth);
+        DataProtectionAssertions.AssertProvisioned(gcloud, calls, first, ProjectId, App);
+        DataProtectionAssertions.AssertFrontendFlags(Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-frontend")),
+            DataProtectionAssertions.Bucket(ProjectId, App), DataProtectionAssertions.Secret(App), "1");
+        Assert.DoesNotContain("--add-volume", string.Join(' ', Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-backend")).Argv));
 
         var resourcesAfterFirst = gcloud.Resources();
         var bindingsAfterFirst = gcloud.ProjectBindings();
@@ -43,11 +48,20 @@ public sealed class UpDownTests(TemplateHive hive)
         Assert.DoesNotContain(secondCalls, c => c.Words.Any(w => w is "create" or "deploy" or "connect" or "submit" or "add" or "set-password" or "assign-roles"));
         Assert.Equal(resourcesAfterFirst, gcloud.Resources());
         Assert.Equal(bindingsAfterFirst, gcloud.ProjectBindings());
+        // The certificate is never made again: the secret keeps its one version, nothing was generated.
+        var certificateSecret = gcloud.Resource("secrets", "|" + DataProtectionAssertions.Secret(App));
+        Assert.Single(certificateSecret["versions"]!.AsArray());
+        Assert.Contains(secondCalls, c => c.Is("secrets", "versions", "list", DataProtectionAssertions.Secret(App)));
+        Assert.Empty(gcloud.LeftInTempFolder());
 
+        var beforeDown = gcloud.Calls().Count;
         var down = await gcloud.RunAsync(space.OutputDirectory, "deploy/down.sh", "--yes");
         Assert.True(down.ExitCode == 0, down.Output);
         Assert.Empty(gcloud.Resources());
         Assert.Empty(gcloud.ProjectBindings());
+        var downCalls = gcloud.Calls().Skip(beforeDown).ToList();
+        Assert.Contains(downCalls, c => c.Is("storage", "rm", $"gs://{DataProtectionAssertions.Bucket(ProjectId, App)}/") && c.Has("--recursive"));
+        Assert.Contains(downCalls, c => c.Is("secrets", "delete", DataProtectionAssertions.Secret(App)));
     }
 
     private static void AssertPrivateSpace(IReadOnlyList<GcloudCall> calls, string dbAuth, string egress)
@@ -138,7 +152,9 @@ public sealed class UpDownTests(TemplateHive hive)
     private static void AssertDatabaseCredentials(FakeGcloud gcloud, IReadOnlyList<GcloudCall> calls, ProcessResult run, string dbAuth)
     {
         Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.StartsWith("--password", StringComparison.Ordinal)));
-        var secrets = gcloud.ResourcesOf("secrets");
+        // The database's secrets: every one but the frontend's Data Protection certificate.
+        var secrets = gcloud.ResourcesByName("secrets").Where(s => s.Key != "|" + DataProtectionAssertions.Secret(App)).Select(s => s.Value).ToList();
+        Assert.NotEmpty(secrets);
         Assert.All(secrets, s => Assert.Single(s["versions"]!.AsArray()));
         var connectionStrings = secrets.Select(s => (string)s["versions"]![0]!).ToList();
         Assert.All(connectionStrings, cs =>

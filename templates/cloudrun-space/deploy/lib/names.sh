@@ -51,6 +51,15 @@ derive_names() {
   REPOSITORY="$long-images"
   TRIGGER="$long-deploy"
   GITHUB_REPO_LINK="$long-source"
+  # The frontend's Data Protection certificate (Secret Manager ids allow 255 characters).
+  DP_CERT_SECRET="$long-dp-cert"
+
+  # Bucket names are global across all projects: the project id makes this one unique. 3-63
+  # characters (lowercase letters, digits, hyphens; begins with the project id's letter); '-dp-keys' is 8.
+  DP_KEYS_BUCKET="$(fit "$PROJECT_ID-$base" 55)-dp-keys"
+  # Cloud Storage refuses bucket names that begin with "goog" or contain "google".
+  [[ $DP_KEYS_BUCKET != goog* && $DP_KEYS_BUCKET != *google* ]] ||
+    die "the Data Protection bucket name $DP_KEYS_BUCKET would begin with 'goog' or contain 'google', which Cloud Storage refuses: choose another APP (or project)"
   DB_NAME=$(fit "${APP//-/_}" 63)
   DB_NAME=${DB_NAME//-/_}
 

@@ -6,6 +6,15 @@
 readonly STARTUP_PROBE='httpGet.path=/healthz/ready,initialDelaySeconds=0,periodSeconds=5,timeoutSeconds=3,failureThreshold=24'
 readonly LIVENESS_PROBE='httpGet.path=/healthz/live,periodSeconds=15,timeoutSeconds=3,failureThreshold=3'
 
+# The frontend's ASP.NET Core Data Protection key ring, one for all its instances: the key files in the
+# space's bucket (a Cloud Storage volume), encrypted with the certificate in Secret Manager (a secret
+# file). Cloud Run mounts a secret file's folder as a volume of its own: the two folders must not overlap.
+readonly DP_KEYS_VOLUME=dataprotection-keys
+readonly DP_KEYS_PATH=/mnt/dataprotection-keys
+readonly DP_CERT_PATH=/secrets/dataprotection/certificate.pem
+# Set by resolve_dp_certificate_version, never taken from the environment.
+DP_CERT_VERSION=
+
 # VPC egress flags. $1: private-ranges-only (reach the database) or all-traffic (everything through the
 # VPC, so calls to the internal backend count as internal; Cloud NAT carries the internet part).
 vpc_egress_flags() {
@@ -36,6 +45,31 @@ resolve_project_number() {
   fi
   PROJECT_NUMBER=$(gc projects describe "$PROJECT_ID" --format='value(projectNumber)')
   [[ $PROJECT_NUMBER =~ ^[0-9]+$ ]] || die "could not read the project number of $PROJECT_ID"
+}
+
+# latest_secret_version SECRET: prints the number of SECRET's newest version; fails when there is none
+# (or the query fails).
+latest_secret_version() {
+  local name
+  name=$(gc_query secrets versions describe latest "--secret=$1" --format='value(name)') || return 1
+  name=${name##*/}
+  [[ $name =~ ^[0-9]+$ ]] || return 1
+  printf '%s' "$name"
+}
+
+# Pins the frontend's certificate to the secret's current version, looked up at every deploy. Not
+# 'latest': a mounted 'latest' is re-read, so a new version would change the certificate under running
+# instances; pinned, a new version reaches the frontend only with a deploy, every instance of a revision
+# reads the same one, and a rollback brings its own back. Call before frontend_deploy_flags (it runs in a
+# subshell and cannot keep what it looks up).
+resolve_dp_certificate_version() {
+  if [[ $DRY_RUN == true ]]; then
+    latest_secret_version "$DP_CERT_SECRET" || true
+    DP_CERT_VERSION=DP_CERT_VERSION
+    return 0
+  fi
+  DP_CERT_VERSION=$(latest_secret_version "$DP_CERT_SECRET") ||
+    die "secret $DP_CERT_SECRET has no version to pin (or could not be read): deploy/up.sh makes the frontend's Data Protection certificate"
 }
 
 # Environment variables for --set-env-vars, joined with '##' (gcloud's alternate delimiter syntax)
@@ -92,10 +126,13 @@ backend_deploy_flags() {
 }
 
 # frontend_deploy_flags IMAGE: public UI; all its egress goes through the VPC so that the backend
-# (ingress internal) accepts its calls.
+# (ingress internal) accepts its calls. Its Data Protection key ring is the bucket's, so that a form
+# rendered by one instance (or before a deploy) is accepted by any other.
 frontend_deploy_flags() {
   local image=$1 url
+  : "${DP_CERT_VERSION:?resolve_dp_certificate_version must run before frontend_deploy_flags}"
   url=$(backend_url)
+  # gen2: Cloud Storage volumes need the second generation execution environment.
   printf '%s\n' \
     "--image=$image" \
     "--region=$REGION" \
@@ -112,7 +149,11 @@ frontend_deploy_flags() {
     "--cpu-boost" \
     "--startup-probe=$STARTUP_PROBE" \
     "--liveness-probe=$LIVENESS_PROBE" \
-    "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Backend__BaseUrl=$url" "Backend__Audience=$url")"
+    "--add-volume=name=$DP_KEYS_VOLUME,type=cloud-storage,bucket=$DP_KEYS_BUCKET" \
+    "--add-volume-mount=volume=$DP_KEYS_VOLUME,mount-path=$DP_KEYS_PATH" \
+    "--set-secrets=$DP_CERT_PATH=$DP_CERT_SECRET:$DP_CERT_VERSION" \
+    "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Backend__BaseUrl=$url" "Backend__Audience=$url" \
+      "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH")"
   vpc_egress_flags all-traffic
 }
 
@@ -143,4 +184,7 @@ release_service() {
 
 release_backend() { release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"; }
 
-release_frontend() { release_service frontend "$FRONTEND_SERVICE" frontend_deploy_flags "$1"; }
+release_frontend() {
+  resolve_dp_certificate_version
+  release_service frontend "$FRONTEND_SERVICE" frontend_deploy_flags "$1"
+}
