@@ -231,8 +231,9 @@ static (int First, int Second) TwoFreeLoopbackPorts()
     finally { first.Stop(); second.Stop(); }
 }
 
-// The generated run-local.sh in its unattended mode: a throwaway PostgreSQL, the backend's migrate entry, both
-// services as processes, and a check that the frontend page shows records read through the backend.
+// The generated run-local.sh in its unattended mode: the space's AppHost (a throwaway PostgreSQL, migrate, the
+// backend and two frontend instances behind local Cloud Run front ends), and a check that the page shows records
+// read through the backend.
 bool LocalRunVariant(BuildPaths paths, Variant variant, ValidationReport report)
 {
     var directory = paths.VariantDirectory(variant);
@@ -242,9 +243,9 @@ bool LocalRunVariant(BuildPaths paths, Variant variant, ValidationReport report)
         report.Add(new StageResult { Variant = variant.Name, Stage = "local-run", Status = StageStatus.Failed, Detail = "the generated space has no run-local.sh" });
         return false;
     }
-    var (frontendPort, backendPort) = TwoFreeLoopbackPorts();
+    var (spacePort, _) = TwoFreeLoopbackPorts();
     var run = RunTool("bash",
-        new[] { script.FullPath, "--no-build", "--check", "--port", frontendPort.ToString(), "--backend-port", backendPort.ToString() },
+        new[] { script.FullPath, "--no-build", "--check", "--port", spacePort.ToString() },
         paths.Log(variant.Name, "local-run"), workingDirectory: directory, timeout: TimeSpan.FromMinutes(5));
     var problem = ExitCodeProblem(run)
         ?? (run.Output.Contains("Check passed") ? null : "run-local.sh --check exited 0 without reporting 'Check passed'");

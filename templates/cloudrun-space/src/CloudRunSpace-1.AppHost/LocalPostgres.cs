@@ -77,13 +77,30 @@ internal sealed class LocalPostgres : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        try
+        // The server may outlive the AppHost by a moment (the orchestrator stops it on its own time): stop it first.
+        if (File.Exists(Path.Combine(DataFolder, "postmaster.pid")))
         {
-            Directory.Delete(_folder, recursive: true);
+            var (pgCtl, arguments) = AsOwner(Path.Combine(_binaries, "pg_ctl"), ["-D", DataFolder, "-m", "fast", "-w", "stop"]);
+            try
+            {
+                Run(pgCtl, arguments);
+            }
+            catch (InvalidOperationException)
+            {
+                // Stopped in the meantime.
+            }
         }
-        catch (IOException)
+
+        for (var attempt = 0; attempt < 20 && Directory.Exists(_folder); attempt++)
         {
-            // A server still shutting down may hold a file for a moment; the temp folder is the system's to clear then.
+            try
+            {
+                Directory.Delete(_folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(500));
+            }
         }
     }
 

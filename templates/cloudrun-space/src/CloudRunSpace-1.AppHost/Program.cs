@@ -12,7 +12,8 @@ var google = builder.AddProject<Projects.CloudRunSpace_1_LocalCloud>("google")
     .WithHttpHealthCheck("/");
 var googleUrl = google.GetEndpoint("http");
 
-var database = builder.AddSpaceDatabase(space);
+// A throwaway database is stopped and removed when the AppHost ends.
+using var database = builder.AddSpaceDatabase(space);
 
 var migrate = builder.AddProject<Projects.CloudRunSpace_1_Backend>("migrate")
     .WithArgs("migrate")

@@ -7,25 +7,25 @@ internal static class SpaceResources
 {
     /// <summary>
     /// The database: the one in <c>ConnectionStrings__Database</c> when given, else a throwaway PostgreSQL cluster from
-    /// the server binaries on this machine (removed when the AppHost stops).
+    /// the server binaries on this machine (removed when the returned database is disposed).
     /// </summary>
     public static SpaceDatabase AddSpaceDatabase(this IDistributedApplicationBuilder builder, SpaceSettings space)
     {
         if (space.ConnectionString is not null)
         {
-            return new SpaceDatabase(builder.AddConnectionString("Database"), space.ConnectionString, null);
+            return new SpaceDatabase(builder.AddConnectionString("Database"), space.ConnectionString, null, null);
         }
 
         var postgres = space.IamDatabaseAuth
             ? LocalPostgres.Create(SpaceSettings.IamDatabaseUser, SpaceSettings.LocalAccessToken)
             : LocalPostgres.Create("app");
-        builder.Services.AddSingleton(postgres); // disposed (its folder removed) when the AppHost stops
-        builder.Services.AddHealthChecks().AddNpgSql(postgres.ConnectionString(), name: "postgres-accepts-connections");
+        // No pooled connection: PostgreSQL stops on SIGTERM only once every session has ended.
+        builder.Services.AddHealthChecks().AddNpgSql(postgres.ConnectionString() + ";Pooling=false", name: "postgres-accepts-connections");
         var (fileName, arguments) = postgres.ServerCommand;
         var server = builder.AddExecutable("postgres", fileName, Path.GetTempPath(), arguments)
             .WithHealthCheck("postgres-accepts-connections");
         // In IAM mode the password is left out: the backend's password provider brings the access token.
-        return new SpaceDatabase(server, postgres.ConnectionString(), space.IamDatabaseAuth ? postgres.ConnectionString(withPassword: false) : null);
+        return new SpaceDatabase(server, postgres.ConnectionString(), space.IamDatabaseAuth ? postgres.ConnectionString(withPassword: false) : null, postgres);
     }
 
     /// <summary>Signs the resource in to the space's database and waits for it.</summary>
@@ -71,8 +71,13 @@ internal static class SpaceResources
 /// <param name="Resource">What the services wait for.</param>
 /// <param name="ConnectionString">The owner's connection string, with its password.</param>
 /// <param name="IamConnectionString">In IAM mode, the same without a password (the access token is the password).</param>
-internal sealed record SpaceDatabase(IResourceBuilder<IResource> Resource, string ConnectionString, string? IamConnectionString)
+/// <param name="Cluster">The throwaway cluster, when the space made one: stopped and removed on dispose.</param>
+internal sealed record SpaceDatabase(IResourceBuilder<IResource> Resource, string ConnectionString, string? IamConnectionString, LocalPostgres? Cluster)
+    : IDisposable
 {
     /// <summary>What the backend and the migration job get as <c>ConnectionStrings__Database</c>.</summary>
     public string ServiceConnectionString => IamConnectionString ?? ConnectionString;
+
+    /// <inheritdoc />
+    public void Dispose() => Cluster?.Dispose();
 }
