@@ -17,10 +17,12 @@ Validates the template pack with Cake (build/build.cake). Targets:
   Build      per variant: dotnet new, restore, build with warnings as errors
   Test       per variant: the generated solution's tests (TRX in artifacts/validation/trx/)
   Smoke      per variant: services as Cloud Run runs them (PORT, K_SERVICE, tokens checked), page/form/401/403/logs/SIGTERM; shellcheck, up.sh --dry-run
-  LocalRun   per variant: the generated run-local.sh --check (PostgreSQL, migrate, both services, page shows records)
+  LocalRun   per variant: the generated run-local.sh --check (its AppHost: PostgreSQL, migrate, backend, two frontend
+             instances behind local Cloud Run front ends; the page shows records)
   Faults     default variant: PostgreSQL stopped, backend killed, metadata server unreachable, SIGTERM, each under
              wrk load; no database password in any log; figures in artifacts/validation/faults.md
-  Demo       scaffold the default space into artifacts/demo and run it locally (run-local.sh; Ctrl+C stops it)
+  Demo       scaffold the default space into artifacts/demo and run it locally through its AppHost (run-local.sh;
+             prints the URL and the dashboard's login link; Ctrl+C stops it)
              --check: start it, check the page shows records from PostgreSQL, stop; --port=N: frontend port
   Bench      not in Default: cold start, memory, throughput (wrk, pgbench) and publish size of the generated
              services beside bare web/webapiaot baselines; writes artifacts/bench/report.md|json
