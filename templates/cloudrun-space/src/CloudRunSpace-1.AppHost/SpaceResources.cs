@@ -33,11 +33,16 @@ internal static class SpaceResources
         resource.WithEnvironment("ConnectionStrings__Database", database.ServiceConnectionString)
             .WaitFor(database.Resource);
 
-    /// <summary>Points the service at the local Google (metadata server, access and ID tokens), as Cloud Run's metadata server.</summary>
-    public static IResourceBuilder<ProjectResource> WithLocalGoogle(this IResourceBuilder<ProjectResource> resource, IResourceBuilder<ProjectResource> google) =>
+    /// <summary>
+    /// What Cloud Run gives a container, locally: the local Google as its metadata server (access and ID tokens), the
+    /// project id, and logs as Cloud Logging JSON lines, with a line per request (Cloud Run's request log) so that
+    /// every request's trace shows in the console logs.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithCloudRunEnvironment(this IResourceBuilder<ProjectResource> resource, IResourceBuilder<ProjectResource> google) =>
         resource.WithEnvironment("GCE_METADATA_HOST", google.GetEndpoint("http").Property(EndpointProperty.HostAndPort))
             .WithEnvironment("GOOGLE_CLOUD_PROJECT", "test-project")
-            .WithEnvironment("Logging__CloudLoggingJson", "true");
+            .WithEnvironment("Logging__CloudLoggingJson", "true")
+            .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", "Information");
 
     /// <summary>
     /// Cloud Run's front end for a service: requests round-robin over its instances, with the headers Google adds, and

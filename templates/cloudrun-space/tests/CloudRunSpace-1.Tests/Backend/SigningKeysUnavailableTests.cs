@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using CloudRunSpace_1.Backend.Auth;
+using CloudRunSpace_1.LocalCloud.Google;
 using CloudRunSpace_1.Tests.Fakes;
 
 namespace CloudRunSpace_1.Tests.Backend;

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using CloudRunSpace_1.Backend.Records;
+using CloudRunSpace_1.LocalCloud.Google;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
