@@ -214,7 +214,7 @@ List<string> FaultBackendKilled(LocalSpace space)
 {
     var prefix = "fault-kill " + Guid.NewGuid().ToString("N")[..6] + " ";
     var forms = new ConcurrentDictionary<int, List<KeyValuePair<string, string>>>();
-    using var load = new LoadRun(8, _ => new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+    using var load = new LoadRun(8, _ => new HttpClient(new LoopbackCookieHandler())
         { BaseAddress = new Uri(space.FrontendUrl), Timeout = TimeSpan.FromSeconds(20) },
         async (http, worker, i) =>
         {

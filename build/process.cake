@@ -2,6 +2,7 @@
 // in the order it happened. Standard input is closed: a tool that prompts (e.g. a template's run-script post
 // action) gets end-of-file instead of hanging the build.
 using System.Diagnostics;
+using System.Net.Http;
 
 public sealed class ToolRun
 {
@@ -107,3 +108,24 @@ ToolRun RunTool(
 ToolRun RunDotNet(IEnumerable<string> arguments, FilePath logFile, DirectoryPath workingDirectory = null,
     IDictionary<string, string> environment = null, TimeSpan? timeout = null)
     => RunTool("dotnet", arguments, logFile, workingDirectory, environment, timeout);
+
+// Keeps one client's cookies and sends them back, Secure ones included: browsers treat http://127.0.0.1 as a
+// secure context, .NET's CookieContainer does not, and on Cloud Run the frontend marks every cookie Secure.
+public sealed class LoopbackCookieHandler : DelegatingHandler
+{
+    private readonly Dictionary<string, string> cookies = new();
+
+    public LoopbackCookieHandler() : base(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        lock (cookies)
+            if (cookies.Count > 0) request.Headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
+        var response = await base.SendAsync(request, cancellationToken);
+        if (response.Headers.TryGetValues("Set-Cookie", out var values))
+            lock (cookies)
+                foreach (var pair in values.Select(v => v.Split(';')[0].Split('=', 2)).Where(p => p.Length == 2))
+                    cookies[pair[0]] = pair[1];
+        return response;
+    }
+}

@@ -50,7 +50,7 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
         space.Start();
         passed.Add("space started (migrate exit 0, both ready)");
 
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+        using var http = new HttpClient(new LoopbackCookieHandler())
         { Timeout = TimeSpan.FromSeconds(20) };
         var traceId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
 

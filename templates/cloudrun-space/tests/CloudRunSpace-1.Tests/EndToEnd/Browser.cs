@@ -12,7 +12,11 @@ public sealed record PageResponse(HttpStatusCode Status, string Body, IReadOnlyL
 /// </summary>
 public sealed class Browser(Uri frontEnd) : IDisposable
 {
-    private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = frontEnd };
+    private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false })
+    {
+        BaseAddress = frontEnd,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
     private readonly Dictionary<string, string> _cookies = [];
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;

@@ -71,8 +71,16 @@ public sealed class SpaceApp : IAsyncLifetime
     /// <summary>Restarts a resource (a new process) and waits until it is healthy again.</summary>
     public async Task RestartAsync(string resource, CancellationToken cancellationToken)
     {
-        var result = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, "resource-restart", cancellationToken);
-        Assert.True(result.Success, $"restarting {resource}: {result.Message}");
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        // Stop, then start. The orchestrator's stop command may give up watching a process that is still shutting
+        // down and say it failed; what counts is that the process ends, so that is what is waited for.
+        await commands.ExecuteCommandAsync(resource, "resource-stop", cancellationToken);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stopping.CancelAfter(TimeSpan.FromMinutes(1));
+        await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, stopping.Token);
+
+        var started = await commands.ExecuteCommandAsync(resource, "resource-start", cancellationToken);
+        Assert.True(started.Success, $"starting {resource} again: {started.Message}");
         await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cancellationToken);
     }
 
