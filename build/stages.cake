@@ -220,17 +220,6 @@ bool TestVariant(BuildPaths paths, Variant variant, ValidationReport report)
     return JudgeTestRun(report, variant.Name, "test", run, paths.Trx.CombineWithFilePath(trxName));
 }
 
-// Two loopback ports free right now (both held open while choosing, so they differ).
-static (int First, int Second) TwoFreeLoopbackPorts()
-{
-    var first = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-    var second = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-    first.Start();
-    second.Start();
-    try { return (((System.Net.IPEndPoint)first.LocalEndpoint).Port, ((System.Net.IPEndPoint)second.LocalEndpoint).Port); }
-    finally { first.Stop(); second.Stop(); }
-}
-
 // The generated run-local.sh in its unattended mode: the space's AppHost (a throwaway PostgreSQL, migrate, the
 // backend and two frontend instances behind local Cloud Run front ends), and a check that the page shows records
 // read through the backend.
@@ -243,7 +232,7 @@ bool LocalRunVariant(BuildPaths paths, Variant variant, ValidationReport report)
         report.Add(new StageResult { Variant = variant.Name, Stage = "local-run", Status = StageStatus.Failed, Detail = "the generated space has no run-local.sh" });
         return false;
     }
-    var (spacePort, _) = TwoFreeLoopbackPorts();
+    var spacePort = LocalSpace.FreePort();
     var run = RunTool("bash",
         new[] { script.FullPath, "--no-build", "--check", "--port", spacePort.ToString() },
         paths.Log(variant.Name, "local-run"), workingDirectory: directory, timeout: TimeSpan.FromMinutes(5));

@@ -17,14 +17,14 @@ using var database = builder.AddSpaceDatabase(space);
 
 var migrate = builder.AddProject<Projects.CloudRunSpace_1_Backend>("migrate")
     .WithArgs("migrate")
-    .WithDatabase(database, space)
+    .WithDatabase(database)
     .WithCloudRunEnvironment(google)
     .WaitFor(google);
 
 var backend = builder.AddProject<Projects.CloudRunSpace_1_Backend>("backend")
     .WithHttpEndpoint(env: "PORT")
     .WithHttpHealthCheck("/healthz/ready")
-    .WithDatabase(database, space)
+    .WithDatabase(database)
     .WithCloudRunEnvironment(google)
     .WithEnvironment("Auth__CertificatesUrl", ReferenceExpression.Create($"{googleUrl}/oauth2/v3/certs"))
     .WithEnvironment("Auth__AllowedCallers", SpaceSettings.FrontendServiceAccount)

@@ -13,7 +13,7 @@ internal static class SpaceResources
     {
         if (space.ConnectionString is not null)
         {
-            return new SpaceDatabase(builder.AddConnectionString("Database"), space.ConnectionString, null, null);
+            return new SpaceDatabase(builder.AddConnectionString("Database"), space.ConnectionString, Cluster: null);
         }
 
         var postgres = space.IamDatabaseAuth
@@ -25,12 +25,12 @@ internal static class SpaceResources
         var server = builder.AddExecutable("postgres", fileName, Path.GetTempPath(), arguments)
             .WithHealthCheck("postgres-accepts-connections");
         // In IAM mode the password is left out: the backend's password provider brings the access token.
-        return new SpaceDatabase(server, postgres.ConnectionString(), space.IamDatabaseAuth ? postgres.ConnectionString(withPassword: false) : null, postgres);
+        return new SpaceDatabase(server, postgres.ConnectionString(withPassword: !space.IamDatabaseAuth), postgres);
     }
 
     /// <summary>Signs the resource in to the space's database and waits for it.</summary>
-    public static IResourceBuilder<ProjectResource> WithDatabase(this IResourceBuilder<ProjectResource> resource, SpaceDatabase database, SpaceSettings space) =>
-        resource.WithEnvironment("ConnectionStrings__Database", database.ServiceConnectionString)
+    public static IResourceBuilder<ProjectResource> WithDatabase(this IResourceBuilder<ProjectResource> resource, SpaceDatabase database) =>
+        resource.WithEnvironment("ConnectionStrings__Database", database.ConnectionString)
             .WaitFor(database.Resource);
 
     /// <summary>
@@ -72,17 +72,15 @@ internal static class SpaceResources
     }
 }
 
-/// <summary>The space's database: the resource to wait for and the connection strings to hand out.</summary>
+/// <summary>The space's database: the resource to wait for and the connection string to hand out.</summary>
 /// <param name="Resource">What the services wait for.</param>
-/// <param name="ConnectionString">The owner's connection string, with its password.</param>
-/// <param name="IamConnectionString">In IAM mode, the same without a password (the access token is the password).</param>
+/// <param name="ConnectionString">
+/// What the backend and the migration job get as <c>ConnectionStrings__Database</c> (in IAM mode without a password:
+/// the access token is the password).
+/// </param>
 /// <param name="Cluster">The throwaway cluster, when the space made one: stopped and removed on dispose.</param>
-internal sealed record SpaceDatabase(IResourceBuilder<IResource> Resource, string ConnectionString, string? IamConnectionString, LocalPostgres? Cluster)
-    : IDisposable
+internal sealed record SpaceDatabase(IResourceBuilder<IResource> Resource, string ConnectionString, LocalPostgres? Cluster) : IDisposable
 {
-    /// <summary>What the backend and the migration job get as <c>ConnectionStrings__Database</c>.</summary>
-    public string ServiceConnectionString => IamConnectionString ?? ConnectionString;
-
     /// <inheritdoc />
     public void Dispose() => Cluster?.Dispose();
 }
