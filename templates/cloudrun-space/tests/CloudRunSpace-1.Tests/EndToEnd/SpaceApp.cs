@@ -21,6 +21,7 @@ public sealed class SpaceApp : IAsyncLifetime
     /// <summary>The frontend instances.</summary>
     public static readonly string[] FrontendInstances = ["frontend-1", "frontend-2"];
 
+    private const string UnknownState = "Unknown";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private readonly string _keys = Directory.CreateTempSubdirectory("space-keys-").FullName;
     private DistributedApplication? _app;
@@ -73,16 +74,39 @@ public sealed class SpaceApp : IAsyncLifetime
     {
         var commands = App.Services.GetRequiredService<ResourceCommandService>();
         // Stop, then start. The orchestrator's stop command may give up watching a process that is still shutting
-        // down and say it failed; what counts is that the process ends, so that is what is waited for.
+        // down and say it failed; what counts is that the process ends, so that is what is waited for. The
+        // orchestrator may also lose sight of a stopped project and report its state as "Unknown"
+        // (microsoft/aspire#11046); a start from there can be undone at once, so the start is tried again.
         await commands.ExecuteCommandAsync(resource, "resource-stop", cancellationToken);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stopping.CancelAfter(TimeSpan.FromMinutes(1));
-        await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, stopping.Token);
+        var stopped = await App.ResourceNotifications.WaitForResourceAsync(resource,
+            e => e.Snapshot.State?.Text is { } text && IsStopped(text), stopping.Token);
+        var lastStart = stopped.Snapshot.StartTimeStamp;
 
-        var started = await commands.ExecuteCommandAsync(resource, "resource-start", cancellationToken);
-        Assert.True(started.Success, $"starting {resource} again: {started.Message}");
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = await commands.ExecuteCommandAsync(resource, "resource-start", cancellationToken);
+            Assert.True(started.Success, $"starting {resource} again: {started.Message}");
+            using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            starting.CancelAfter(TimeSpan.FromMinutes(1));
+            var state = await App.ResourceNotifications.WaitForResourceAsync(resource,
+                e => IsHealthy(e.Snapshot) || (e.Snapshot.StartTimeStamp != lastStart && e.Snapshot.State?.Text is { } text && IsStopped(text)),
+                starting.Token);
+            lastStart = state.Snapshot.StartTimeStamp;
+            if (IsHealthy(state.Snapshot))
+            {
+                return;
+            }
+
+            Assert.True(attempt < 3, $"{resource} did not start again in {attempt} attempts: it is {state.Snapshot.State?.Text}");
+        }
     }
+
+    private static bool IsStopped(string state) => KnownResourceStates.TerminalStates.Contains(state) || state == UnknownState;
+
+    private static bool IsHealthy(CustomResourceSnapshot snapshot) =>
+        snapshot.State?.Text == KnownResourceStates.Running && snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy;
 
     /// <summary>What a resource has written to its console so far, line by line.</summary>
     public async Task<IReadOnlyList<string>> LogLinesAsync(string resource, CancellationToken cancellationToken)
