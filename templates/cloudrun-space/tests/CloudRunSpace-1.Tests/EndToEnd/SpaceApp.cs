@@ -96,6 +96,8 @@ public sealed class SpaceApp : IAsyncLifetime
             lastStart = state.Snapshot.StartTimeStamp;
             if (IsHealthy(state.Snapshot))
             {
+                TestContext.Current.TestOutputHelper?.WriteLine(
+                    $"{resource}: stopped as {stopped.Snapshot.State?.Text}, healthy again after {attempt} start(s)");
                 return;
             }
 
