@@ -26,18 +26,17 @@ public sealed class TeardownTests
     [InlineData("--delete-database=")]
     public async Task Without_the_instance_name_down_deletes_nothing_even_with_yes(string flag)
     {
-        var (space, gcloud) = await UpAsync();
-        using var _ = space;
-        using var __ = gcloud;
-        var resources = gcloud.Resources();
-        var before = gcloud.Calls().Count;
+        using var space = new DeploySpace();
+        space.WriteEnv("prod");
+        using var gcloud = new FakeGcloud();
+        gcloud.Seed("sql.instances", Instance);
 
         // stdin is empty: nobody types the name.
         var down = await gcloud.RunAsync(space.Folder, "deploy/down.sh", "--yes", flag);
         Assert.NotEqual(0, down.ExitCode);
         Assert.Contains($"error: deleting the database was not confirmed with its instance name ({Instance}); nothing was deleted", down.StandardError);
-        Assert.Empty(gcloud.Calls().Skip(before));
-        Assert.Equal(resources, gcloud.Resources());
+        Assert.Empty(gcloud.Calls());
+        Assert.Equal([$"sql.instances/|{Instance}"], gcloud.Resources());
     }
 
     [Fact]
@@ -131,15 +130,23 @@ public sealed class TeardownTests
     [Fact]
     public async Task The_stand_in_refuses_to_delete_a_protected_instance_like_the_api()
     {
-        var (space, gcloud) = await UpAsync();
-        using var _ = space;
-        using var __ = gcloud;
-        File.WriteAllText(Path.Combine(space.Folder, "delete-directly.sh"), $"gcloud sql instances delete {Instance} --quiet --project={ProjectId}\n");
+        using var space = new DeploySpace();
+        using var gcloud = new FakeGcloud();
+        var project = $"--project={ProjectId}";
+        File.WriteAllText(Path.Combine(space.Folder, "create.sh"), $"gcloud sql instances create {Instance} --tier=db-custom-1-3840 --deletion-protection {project}\n");
+        File.WriteAllText(Path.Combine(space.Folder, "delete.sh"), $"gcloud sql instances delete {Instance} --quiet {project}\n");
+        File.WriteAllText(Path.Combine(space.Folder, "unprotect.sh"), $"gcloud sql instances patch {Instance} --no-deletion-protection {project}\n");
+        Assert.Equal(0, (await gcloud.RunAsync(space.Folder, "create.sh")).ExitCode);
 
-        var delete = await gcloud.RunAsync(space.Folder, "delete-directly.sh");
-        Assert.NotEqual(0, delete.ExitCode);
-        Assert.Contains("The instance is protected", delete.StandardError);
-        Assert.Contains($"sql.instances/|{Instance}", gcloud.Resources());
+        var refused = await gcloud.RunAsync(space.Folder, "delete.sh");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("The instance is protected", refused.StandardError);
+        Assert.Equal([$"sql.instances/|{Instance}"], gcloud.Resources());
+
+        Assert.Equal(0, (await gcloud.RunAsync(space.Folder, "unprotect.sh")).ExitCode);
+        var deleted = await gcloud.RunAsync(space.Folder, "delete.sh");
+        Assert.True(deleted.ExitCode == 0, deleted.Output);
+        Assert.Empty(gcloud.Resources()); // no final backup unless asked for
     }
 
     [Fact]
