@@ -7,10 +7,10 @@
 # accounts. Bindings on a deleted secret or bucket go with it. What is already gone is skipped. The
 # enabled APIs stay enabled.
 #
-# The Cloud SQL instance (deletion protection) and its data stay, unless --delete-database is given: then
-# also the secrets with its connection strings, and what the instance needs (the network, the private
-# services range and its peering) stay. With --delete-database, deletion protection is turned off and the
-# instance is deleted with a final backup, kept DB_FINAL_BACKUP_DAYS days (deploy/env/NAME.env).
+# Unless --delete-database is given, the Cloud SQL instance (deletion protection) and its data stay, and
+# with them the secrets holding its connection strings and what the instance needs: the network, the
+# private services range and its peering. With --delete-database, deletion protection is turned off and
+# the instance is deleted with a final backup, kept DB_FINAL_BACKUP_DAYS days (deploy/env/NAME.env).
 #
 # Asks you to type the project id first, unless --yes is given; --delete-database asks for the instance
 # name as well, even with --yes.
@@ -115,12 +115,16 @@ elif [[ $delete_database == true ]] && { [[ $DRY_RUN == true ]] || exists sql in
     remove sql instances describe "$SQL_INSTANCE" -- sql instances delete "$SQL_INSTANCE" --enable-final-backup \
       "--final-backup-retention-days=$DB_FINAL_BACKUP_DAYS" \
       "--final-backup-description=Final backup of $APP $ENVIRONMENT, taken by deploy/down.sh"
-    if [[ $DRY_RUN == true ]] || ! exists sql instances describe "$SQL_INSTANCE"; then
+    # An instance still there keeps what it needs.
+    if [[ $DRY_RUN == false ]] && exists sql instances describe "$SQL_INSTANCE"; then
+      keep_database=true
+    else
       final_backup=true
     fi
   else
     warn "could not turn off the deletion protection of $SQL_INSTANCE; it was not deleted"
     failures=$((failures + 1))
+    keep_database=true
   fi
 fi
 secrets=("$DP_CERT_SECRET" "$DB_CA_SECRET")

@@ -81,6 +81,29 @@ public sealed class TeardownTests
         Assert.Contains($"gcloud sql backups restore BACKUP_NAME --restore-instance=NEW_INSTANCE --project={ProjectId}", down.StandardError);
     }
 
+    [Theory]
+    [InlineData("sql instances patch")]
+    [InlineData("sql instances delete")]
+    public async Task An_instance_that_could_not_be_deleted_keeps_its_secrets_and_network_and_down_fails(string failing)
+    {
+        var (space, gcloud) = await UpAsync();
+        using var _ = space;
+        using var __ = gcloud;
+        gcloud.Environment["FAKE_GCLOUD_FAIL"] = failing;
+
+        var down = await gcloud.RunAsync(space.Folder, "deploy/down.sh", "--yes", $"--delete-database={Instance}");
+        Assert.NotEqual(0, down.ExitCode);
+        Assert.Contains("could not be deleted", down.StandardError);
+        Assert.Contains($"kept: Cloud SQL instance {Instance} with its data", down.StandardError);
+        Assert.DoesNotContain("kept: the final backup", down.StandardError);
+        var left = gcloud.Resources();
+        Assert.Contains($"sql.instances/|{Instance}", left);
+        Assert.Contains($"secrets/|{Instance}", left);
+        Assert.Contains("compute.networks/|cloudrunspace-app-prod-net", left);
+        Assert.Contains("compute.addresses/|cloudrunspace-app-prod-psa", left);
+        Assert.DoesNotContain(left, r => r.StartsWith("sql.backups/", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task The_final_backup_keeps_the_days_of_the_env_file()
     {
