@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Usage: deploy/down.sh [--env NAME] [--yes] [--dry-run] [--help]
+# Usage: deploy/down.sh [--env NAME] [--yes] [--delete-database[=INSTANCE]] [--dry-run] [--help]
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
-# order: trigger, services and job, Cloud SQL (with its data!), secrets, the Data Protection key bucket
-# (with its keys), images, connector, NAT, router, service-networking peering, address, subnet,
-# network, roles and service accounts. Bindings on a deleted secret or bucket go with it.
-# What is already gone is skipped. The enabled APIs stay enabled.
+# order: trigger, services and job, secrets, the Data Protection key bucket (with its keys), images,
+# connector, NAT, router, service-networking peering, address, subnet, network, roles and service
+# accounts. Bindings on a deleted secret or bucket go with it. What is already gone is skipped. The
+# enabled APIs stay enabled.
 #
-# Asks you to type the project id first, unless --yes is given.
+# Unless --delete-database is given, the Cloud SQL instance (deletion protection) and its data stay, and
+# with them the secrets holding its connection strings and what the instance needs: the network, the
+# private services range and its peering. With --delete-database, deletion protection is turned off and
+# the instance is deleted with a final backup, kept DB_FINAL_BACKUP_DAYS days (deploy/env/NAME.env).
 #
-#   --env NAME   the environment (deploy/env/NAME.env, default prod)
-#   --yes        do not ask (automation)
-#   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
-#   --help       show this text
+# Asks you to type the project id first, unless --yes is given; --delete-database asks for the instance
+# name as well, even with --yes.
+#
+#   --env NAME                  the environment (deploy/env/NAME.env, default prod)
+#   --yes                       do not ask for the project id (automation)
+#   --delete-database           delete the Cloud SQL instance and its data too (asks for its name)
+#   --delete-database=INSTANCE  the same, confirmed with the instance name (automation)
+#   --dry-run                   print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
+#   --help                      show this text
 set -euo pipefail
 # shellcheck source=lib/load.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/load.sh"
@@ -21,18 +29,49 @@ source "$DEPLOY_DIR/lib/iam.sh"
 
 parse_common_options "$0" "$@"
 assume_yes=false
+delete_database=false
+database_confirmation=
 for arg in "${REST_ARGS[@]}"; do
-  [[ $arg == --yes || $arg == -y ]] || die "unexpected argument '$arg' (see --help)"
-  assume_yes=true
+  case $arg in
+    --yes | -y) assume_yes=true ;;
+    --delete-database) delete_database=true ;;
+    --delete-database=*)
+      delete_database=true
+      database_confirmation=${arg#--delete-database=}
+      ;;
+    *) die "unexpected argument '$arg' (see --help)" ;;
+  esac
 done
 load_env "$DEPLOY_DIR"
 require_gcloud
 
 if [[ $assume_yes == false && $DRY_RUN == false ]]; then
-  printf 'This deletes the %s space of %s in project %s, including its database.\n' "$ENVIRONMENT" "$APP" "$PROJECT_ID" >&2
+  if [[ $delete_database == true ]]; then
+    printf 'This deletes the %s space of %s in project %s, including its database.\n' "$ENVIRONMENT" "$APP" "$PROJECT_ID" >&2
+  else
+    printf 'This deletes the %s space of %s in project %s; its database is kept.\n' "$ENVIRONMENT" "$APP" "$PROJECT_ID" >&2
+  fi
   printf 'Type the project id to confirm: ' >&2
   read -r answer || answer=
   [[ $answer == "$PROJECT_ID" ]] || die "not confirmed; nothing was deleted"
+fi
+# The data needs its own confirmation: --yes alone never deletes the database.
+if [[ $delete_database == true && -z $database_confirmation && $DRY_RUN == false ]]; then
+  printf 'This deletes Cloud SQL instance %s and all its data; a final backup is kept %s days.\n' "$SQL_INSTANCE" "$DB_FINAL_BACKUP_DAYS" >&2
+  printf 'Type the instance name to confirm: ' >&2
+  read -r database_confirmation || database_confirmation=
+fi
+if [[ $delete_database == true && $DRY_RUN == false || -n $database_confirmation ]]; then
+  [[ $database_confirmation == "$SQL_INSTANCE" ]] ||
+    die "deleting the database was not confirmed with its instance name ($SQL_INSTANCE); nothing was deleted"
+fi
+
+# A database that exists stays unless --delete-database was given (a dry run assumes it exists).
+keep_database=false
+if [[ $delete_database == false ]]; then
+  if [[ $DRY_RUN == true ]] || exists sql instances describe "$SQL_INSTANCE"; then
+    keep_database=true
+  fi
 fi
 
 failures=0
@@ -67,9 +106,31 @@ for service in "$FRONTEND_SERVICE" "$BACKEND_SERVICE"; do
 done
 remove run jobs describe "$MIGRATE_JOB" "--region=$REGION" -- run jobs delete "$MIGRATE_JOB" "--region=$REGION"
 
-log "deleting Cloud SQL instance $SQL_INSTANCE and its data (its name cannot be reused for about a week)"
-remove sql instances describe "$SQL_INSTANCE" -- sql instances delete "$SQL_INSTANCE"
-for secret in $(printf '%s\n' "$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR" "$DP_CERT_SECRET" | sort -u); do
+final_backup=false
+if [[ $keep_database == true ]]; then
+  log "keeping Cloud SQL instance $SQL_INSTANCE and its data (deletion protection)"
+elif [[ $delete_database == true ]] && { [[ $DRY_RUN == true ]] || exists sql instances describe "$SQL_INSTANCE"; }; then
+  log "deleting Cloud SQL instance $SQL_INSTANCE and its data after a final backup (its name cannot be reused for about a week)"
+  if gc sql instances patch "$SQL_INSTANCE" --no-deletion-protection; then
+    remove sql instances describe "$SQL_INSTANCE" -- sql instances delete "$SQL_INSTANCE" --enable-final-backup \
+      "--final-backup-retention-days=$DB_FINAL_BACKUP_DAYS" \
+      "--final-backup-description=Final backup of $APP $ENVIRONMENT, taken by deploy/down.sh"
+    # An instance still there keeps what it needs.
+    if [[ $DRY_RUN == false ]] && exists sql instances describe "$SQL_INSTANCE"; then
+      keep_database=true
+    else
+      final_backup=true
+    fi
+  else
+    warn "could not turn off the deletion protection of $SQL_INSTANCE; it was not deleted"
+    failures=$((failures + 1))
+    keep_database=true
+  fi
+fi
+secrets=("$DP_CERT_SECRET" "$DB_CA_SECRET")
+# A kept database keeps its connection strings: in password mode they hold the only copy of its password.
+[[ $keep_database == true ]] || secrets+=("$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR")
+for secret in $(printf '%s\n' "${secrets[@]}" | sort -u); do
   remove secrets describe "$secret" -- secrets delete "$secret"
 done
 # Recursive: every object (all versions) first, then the bucket.
@@ -85,9 +146,11 @@ remove compute routers nats describe "$NAT" "--router=$ROUTER" "--region=$REGION
   compute routers nats delete "$NAT" "--router=$ROUTER" "--region=$REGION"
 remove compute routers describe "$ROUTER" "--region=$REGION" -- compute routers delete "$ROUTER" "--region=$REGION"
 
-# Service networking keeps the peering in use for a while after the instance is gone: retry.
-peering_gone=false
+# Service networking keeps the peering in use for a while after the instance is gone: retry. A kept
+# instance keeps its private IP in the peered range: the peering, the range and the network stay.
+peering_gone=$keep_database
 for attempt in 1 2 3 4 5 6; do
+  [[ $peering_gone == false ]] || break
   if gc compute networks peerings delete servicenetworking-googleapis-com "--network=$NETWORK" --quiet; then
     peering_gone=true
     break
@@ -107,10 +170,14 @@ if [[ $peering_gone == false ]]; then
   failures=$((failures + 1))
 fi
 
-remove compute addresses describe "$PSA_RANGE" --global -- compute addresses delete "$PSA_RANGE" --global
+if [[ $keep_database == false ]]; then
+  remove compute addresses describe "$PSA_RANGE" --global -- compute addresses delete "$PSA_RANGE" --global
+fi
 remove compute networks subnets describe "$SUBNET" "--region=$REGION" -- \
   compute networks subnets delete "$SUBNET" "--region=$REGION"
-remove compute networks describe "$NETWORK" -- compute networks delete "$NETWORK"
+if [[ $keep_database == false ]]; then
+  remove compute networks describe "$NETWORK" -- compute networks delete "$NETWORK"
+fi
 
 # Project bindings first: a deleted account would leave them behind as 'deleted:serviceAccount:…'.
 while read -r member role; do
@@ -121,7 +188,25 @@ for account in "$FRONTEND_SA" "$BACKEND_SA" "$MIGRATOR_SA" "$DEPLOYER_SA"; do
   remove iam service-accounts describe "$account" -- iam service-accounts delete "$account"
 done
 
+report_kept() {
+  if [[ $keep_database == true ]]; then
+    log "kept: Cloud SQL instance $SQL_INSTANCE with its data (deletion protection is on); the secrets with its connection strings ($(printf '%s\n' "$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR" | sort -u | paste -sd' ' -)); and what the instance needs: network $NETWORK, private services range $PSA_RANGE and the service networking peering"
+    log "deploy/up.sh uses them again; to delete them and the data: deploy/down.sh --delete-database (asks for the instance name) or --delete-database=$SQL_INSTANCE, which takes a final backup first"
+  fi
+  if [[ $final_backup == true ]]; then
+    log "kept: the final backup of $SQL_INSTANCE, for $DB_FINAL_BACKUP_DAYS days (billed as backup storage)"
+    log "list it: gcloud sql backups list --filter=instance:$SQL_INSTANCE --project=$PROJECT_ID"
+    log "restore it into a new instance: gcloud sql backups restore BACKUP_NAME --restore-instance=NEW_INSTANCE --project=$PROJECT_ID (BACKUP_NAME as the list shows it)"
+  fi
+}
+
 if ((failures > 0)); then
+  report_kept
   die "$failures resources could not be deleted (see the warnings above)"
 fi
-log "the '$ENVIRONMENT' space is gone"
+report_kept
+if [[ $keep_database == true ]]; then
+  log "the '$ENVIRONMENT' space is gone, except its database and what it needs (see above)"
+else
+  log "the '$ENVIRONMENT' space is gone"
+fi

@@ -62,7 +62,11 @@ case $action in
     if ! [[ $percent =~ ^[0-9]+$ ]] || ((10#$percent < 1 || 10#$percent > 99)); then
       die "--percent takes 1 to 99"
     fi
-    [[ $service == backend ]] || resolve_dp_certificate_version
+    if [[ $service == backend ]]; then
+      resolve_db_ca_version
+    else
+      resolve_dp_certificate_version
+    fi
     flags=$("${service}_deploy_flags" "$image:$image_tag")
     mapfile -t args <<<"$flags"
     # --no-traffic needs an existing service: the canary is for releases after the first.

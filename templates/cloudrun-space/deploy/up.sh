@@ -7,12 +7,15 @@
 # certificate (made with openssl on the first run only), images (Cloud Build), the migration job, the
 # backend (internal) and the frontend (public). Prints the frontend's URL.
 #
-# Idempotent: what exists is left as it is, so a second run creates nothing. Once the services exist,
-# ship new code with deploy/deploy.sh (or a git push, after deploy/pipeline.sh).
+# Idempotent: what exists is left as it is, so a second run creates nothing. The Cloud SQL instance's
+# tier, availability and flags follow the env file: after an edit, one patch changes what the edit changed
+# (a tier change restarts the instance). Once the services exist, ship new code with deploy/deploy.sh (or
+# a git push, after deploy/pipeline.sh).
 #
 #   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
 #   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them;
-#                every resource is assumed not to exist yet
+#                every resource is assumed not to exist yet, except the Cloud SQL instance: its settings
+#                are read (read-only) to show what would change
 #   --help       show this text
 set -euo pipefail
 # shellcheck source=lib/load.sh
@@ -75,6 +78,7 @@ ensure_service_accounts
 ensure_repository
 grant_roles
 ensure_sql_instance
+ensure_db_server_ca
 ensure_database
 ensure_database_users
 grant_secret_access

@@ -102,7 +102,8 @@ public sealed class DataProtectionTests
 
         Assert.Empty(gcloud.StubCalls("openssl"));
         Assert.Empty(gcloud.LeftInTempFolder());
-        Assert.Empty(gcloud.Calls());
+        // A dry run reads (the Cloud SQL instance's settings, to show what would change) but changes nothing.
+        Assert.DoesNotContain(gcloud.Calls(), c => c.Mutates);
     }
 
     [Fact]

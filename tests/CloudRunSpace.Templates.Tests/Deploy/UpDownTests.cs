@@ -5,7 +5,8 @@ namespace CloudRunSpace.Templates.Tests.Deploy;
 /// <summary>
 /// Runs the generated deploy/up.sh twice and deploy/down.sh against the stand-in gcloud, for every
 /// --db-auth and --egress value, and checks the calls and what exists afterwards (the frontend's shared
-/// Data Protection key ring included).
+/// Data Protection key ring included): down.sh --yes keeps the protected database and what it needs,
+/// down.sh --delete-database=INSTANCE deletes it and leaves only its final backup.
 /// </summary>
 public sealed class UpDownTests(TemplateHive hive)
 {
@@ -57,12 +58,41 @@ public sealed class UpDownTests(TemplateHive hive)
         var beforeDown = gcloud.Calls().Count;
         var down = await gcloud.RunAsync(space.OutputDirectory, "deploy/down.sh", "--yes");
         Assert.True(down.ExitCode == 0, down.Output);
-        Assert.Empty(gcloud.Resources());
+        var databaseSecrets = dbAuth == "password" ? new[] { $"secrets/|{App}-prod-db" } : [$"secrets/|{App}-prod-db-backend", $"secrets/|{App}-prod-db-migrator"];
+        Assert.Equal(KeptWithTheDatabase(dbAuth).Concat(databaseSecrets).Order(StringComparer.Ordinal), gcloud.Resources());
         Assert.Empty(gcloud.ProjectBindings());
         var downCalls = gcloud.Calls().Skip(beforeDown).ToList();
         Assert.Contains(downCalls, c => c.Is("storage", "rm", $"gs://{DataProtectionAssertions.Bucket(ProjectId, App)}/") && c.Has("--recursive"));
         Assert.Contains(downCalls, c => c.Is("secrets", "delete", DataProtectionAssertions.Secret(App)));
+        Assert.Contains(downCalls, c => c.Is("secrets", "delete", $"{App}-prod-db-ca"));
+        Assert.DoesNotContain(downCalls, c => c.Is("sql", "instances", "delete") || c.Is("sql", "instances", "patch"));
+        Assert.Contains($"kept: Cloud SQL instance {App}-prod-db with its data", down.StandardError);
+
+        var beforeDelete = gcloud.Calls().Count;
+        var delete = await gcloud.RunAsync(space.OutputDirectory, "deploy/down.sh", "--yes", $"--delete-database={App}-prod-db");
+        Assert.True(delete.ExitCode == 0, delete.Output);
+        Assert.Equal([$"sql.backups/|final-{App}-prod-db"], gcloud.Resources());
+        var deleteCalls = gcloud.Calls().Skip(beforeDelete).ToList();
+        var unprotect = Assert.Single(deleteCalls, c => c.Is("sql", "instances", "patch", $"{App}-prod-db"));
+        Assert.True(unprotect.Has("--no-deletion-protection"), unprotect.ToString());
+        var instanceDelete = Assert.Single(deleteCalls, c => c.Is("sql", "instances", "delete", $"{App}-prod-db"));
+        Assert.True(instanceDelete.Has("--enable-final-backup"), instanceDelete.ToString());
+        Assert.True(deleteCalls.IndexOf(unprotect) < deleteCalls.IndexOf(instanceDelete));
+        Assert.Contains($"kept: the final backup of {App}-prod-db, for 30 days", delete.StandardError);
     }
+
+    /// <summary>What down.sh --yes leaves when the database is kept, besides the database's secrets.</summary>
+    private static IEnumerable<string> KeptWithTheDatabase(string dbAuth) =>
+        new[]
+        {
+            $"compute.addresses/|{App}-prod-psa",
+            $"compute.networks/|{App}-prod-net",
+            $"peering/network={App}-prod-net|servicenetworking-googleapis-com",
+            $"sql.databases/instance={App}-prod-db|acme_shop",
+            $"sql.instances/|{App}-prod-db",
+        }.Concat(dbAuth == "password"
+            ? [$"sql.users/instance={App}-prod-db|app"]
+            : [$"sql.users/instance={App}-prod-db|{App}-prod-be@{ProjectId}.iam", $"sql.users/instance={App}-prod-db|{App}-prod-mig@{ProjectId}.iam"]);
 
     private static void AssertPrivateSpace(IReadOnlyList<GcloudCall> calls, string dbAuth, string egress)
     {
@@ -124,15 +154,20 @@ public sealed class UpDownTests(TemplateHive hive)
         // Secret access is bound on each secret, never on the project.
         var accessors = calls.Where(c => c.Flag("--role") == "roles/secretmanager.secretAccessor").ToList();
         Assert.All(accessors, c => Assert.True(c.Is("secrets", "add-iam-policy-binding"), c.ToString()));
-        var secretOf = (string sa) => accessors.Where(c => c.Flag("--member") == $"serviceAccount:{App}-prod-{sa}@{ProjectId}.iam.gserviceaccount.com").Select(c => c.Words[2]).ToList();
-        Assert.Equal([backend.Flag("--set-secrets")!.Split('=')[1].Split(':')[0]], secretOf("be"));
-        Assert.Equal([migrate.Flag("--set-secrets")!.Split('=')[1].Split(':')[0]], secretOf("mig"));
+        var secretOf = (string sa) => accessors.Where(c => c.Flag("--member") == $"serviceAccount:{App}-prod-{sa}@{ProjectId}.iam.gserviceaccount.com").Select(c => c.Words[2]).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(MountedSecrets(backend), secretOf("be"));
+        Assert.Equal(MountedSecrets(migrate), secretOf("mig"));
 
         // Every service, job and build names its own account; the default compute account never appears.
         Assert.All(calls.Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy") || c.Is("builds", "submit")),
             c => Assert.False(string.IsNullOrEmpty(c.Flag("--service-account")), c.ToString()));
         Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains("-compute@developer.gserviceaccount.com")));
     }
+
+    /// <summary>The secrets of every <c>--set-secrets=KEY=SECRET:VERSION</c> flag of a call, in order of name.</summary>
+    private static List<string> MountedSecrets(GcloudCall call) =>
+        call.Argv.Where(a => a.StartsWith("--set-secrets=", StringComparison.Ordinal))
+            .Select(a => a.Split('=')[2].Split(':')[0]).Order(StringComparer.Ordinal).ToList();
 
     private static void AssertVpcEgress(GcloudCall call, string egress, string mode)
     {
@@ -152,15 +187,15 @@ public sealed class UpDownTests(TemplateHive hive)
     private static void AssertDatabaseCredentials(FakeGcloud gcloud, IReadOnlyList<GcloudCall> calls, ProcessResult run, string dbAuth)
     {
         Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.StartsWith("--password", StringComparison.Ordinal)));
-        // The database's secrets: every one but the frontend's Data Protection certificate.
-        var secrets = gcloud.ResourcesByName("secrets").Where(s => s.Key != "|" + DataProtectionAssertions.Secret(App)).Select(s => s.Value).ToList();
+        // The database's connection strings: every secret but the frontend's Data Protection certificate and the server CA.
+        var secrets = gcloud.ResourcesByName("secrets").Where(s => s.Key != "|" + DataProtectionAssertions.Secret(App) && s.Key != $"|{App}-prod-db-ca").Select(s => s.Value).ToList();
         Assert.NotEmpty(secrets);
         Assert.All(secrets, s => Assert.Single(s["versions"]!.AsArray()));
         var connectionStrings = secrets.Select(s => (string)s["versions"]![0]!).ToList();
         Assert.All(connectionStrings, cs =>
         {
             Assert.Contains("Host=10.20.0.3;", cs);
-            Assert.Contains("SSL Mode=Require", cs);
+            Assert.Contains(";SSL Mode=VerifyCA;Root Certificate=/secrets/db-ca/server-ca.pem;", cs);
             Assert.Contains("Max Pool Size=", cs);
         });
 
@@ -169,7 +204,7 @@ public sealed class UpDownTests(TemplateHive hive)
             var user = gcloud.Resource("sql.users", "|app");
             var password = (string)user["password"]!;
             Assert.True(password.Length >= 32, "the generated password is too short");
-            Assert.Equal($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=app;Password={password};SSL Mode=Require;Max Pool Size=10", Assert.Single(connectionStrings));
+            Assert.Equal($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=app;Password={password};SSL Mode=VerifyCA;Root Certificate=/secrets/db-ca/server-ca.pem;Max Pool Size=10", Assert.Single(connectionStrings));
             Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains(password)));
             Assert.DoesNotContain(password, run.Output);
         }

@@ -81,6 +81,17 @@ gc_query() {
   gcloud "$@" "--project=$PROJECT_ID" 2>/dev/null
 }
 
+# A read-only query that is made even on --dry-run, so that a dry run can show how what exists differs
+# from the settings. Its errors are hidden: callers treat failure as "not there". On --dry-run without
+# gcloud on PATH it is printed and finds nothing.
+gc_read() {
+  if [[ $DRY_RUN == true ]] && ! command -v gcloud >/dev/null 2>&1; then
+    gc "$@"
+    return 1
+  fi
+  gcloud "$@" "--project=$PROJECT_ID" 2>/dev/null
+}
+
 # True when the described resource exists.
 exists() { gc_query "$@" --format='value(name)' >/dev/null; }
 

@@ -3,19 +3,101 @@
 # secrets that hand the backend and the migration job their connection strings.
 # A generated password only ever travels through pipes: never echoed, never on a command line.
 
+# What up.sh keeps in line with the env file on an instance that exists, read in one describe: tier,
+# availability type (REGIONAL or ZONAL) and the database flags as NAME=VALUE,NAME=VALUE, separated by '|'.
+readonly SQL_SETTINGS_FORMAT='value[separator="|"](settings.tier,settings.availabilityType,settings.databaseFlags.map().format("{0}={1}",name,value).list())'
+
+# The database flags the env file decides, one NAME=VALUE a line.
+managed_db_flags() {
+  printf '%s\n' "max_connections=$DB_MAX_CONNECTIONS"
+  if [[ $DB_AUTH == iam ]]; then
+    printf '%s\n' "cloudsql.iam_authentication=on"
+  fi
+}
+
+# Creates the instance with its safety net: deletion protection (down.sh deletes it only when told to),
+# daily backups kept DB_RETAINED_BACKUPS days, point-in-time recovery over DB_LOG_RETENTION_DAYS days
+# of transaction logs, a weekly maintenance hour, and DB_AVAILABILITY. An instance that exists gets
+# what changed in the env file since (reconcile_sql_instance).
 ensure_sql_instance() {
-  if exists sql instances describe "$SQL_INSTANCE"; then
+  local current
+  # Read even on --dry-run, so that a dry run shows what would change.
+  if current=$(gc_read sql instances describe "$SQL_INSTANCE" "--format=$SQL_SETTINGS_FORMAT") &&
+    [[ -n $current ]]; then
     log "Cloud SQL instance $SQL_INSTANCE exists"
+    reconcile_sql_instance "$current"
     return 0
   fi
-  local flags="max_connections=$DB_MAX_CONNECTIONS"
-  [[ $DB_AUTH == iam ]] && flags+=",cloudsql.iam_authentication=on"
-  log "creating Cloud SQL instance $SQL_INSTANCE (this takes several minutes)"
+  local flags
+  flags=$(managed_db_flags | paste -sd, -)
+  log "creating Cloud SQL instance $SQL_INSTANCE ($DB_AVAILABILITY; this takes several minutes)"
   # ENTERPRISE: some projects default to Enterprise Plus, which refuses the small tiers.
   gc sql instances create "$SQL_INSTANCE" "--database-version=$DB_VERSION" "--tier=$DB_TIER" \
     --edition=ENTERPRISE "--region=$REGION" "--network=projects/$PROJECT_ID/global/networks/$NETWORK" \
     --no-assign-ip --ssl-mode=ENCRYPTED_ONLY "--database-flags=$flags" \
-    --availability-type=zonal --storage-auto-increase --backup-start-time=03:00
+    "--availability-type=$DB_AVAILABILITY" --storage-auto-increase --deletion-protection \
+    "--backup-start-time=$DB_BACKUP_START" "--retained-backups-count=$DB_RETAINED_BACKUPS" \
+    --enable-point-in-time-recovery "--retained-transaction-log-days=$DB_LOG_RETENTION_DAYS" \
+    "--maintenance-window-day=$DB_MAINTENANCE_DAY" "--maintenance-window-hour=$DB_MAINTENANCE_HOUR"
+}
+
+# The env setting behind a database flag, for messages.
+_flag_setting() {
+  case $1 in
+    max_connections) printf 'DB_MAX_CONNECTIONS' ;;
+    cloudsql.iam_authentication) printf 'DB_AUTH=iam (cloudsql.iam_authentication)' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
+# reconcile_sql_instance CURRENT: CURRENT is the instance as SQL_SETTINGS_FORMAT prints it. Prints each
+# difference from the env file and makes one 'sql instances patch' with exactly what changed; nothing
+# when nothing did. --database-flags replaces the whole set: when a flag changed, every flag is passed,
+# those set outside the env file with their current values.
+reconcile_sql_instance() {
+  local tier availability flags
+  IFS='|' read -r tier availability flags <<<"$1"
+  local -a patch=()
+  if [[ $tier != "$DB_TIER" ]]; then
+    log "DB_TIER: $tier -> $DB_TIER"
+    patch+=("--tier=$DB_TIER")
+  fi
+  availability=${availability,,}
+  if [[ $availability != "$DB_AVAILABILITY" ]]; then
+    log "DB_AVAILABILITY: ${availability:-unknown} -> $DB_AVAILABILITY"
+    patch+=("--availability-type=$DB_AVAILABILITY")
+  fi
+
+  local -A current_flags=()
+  local -a current_names=() items=() wanted=()
+  local item name value flags_changed=false
+  IFS=, read -ra items <<<"$flags"
+  for item in "${items[@]}"; do
+    [[ -n $item ]] || continue
+    current_flags[${item%%=*}]=${item#*=}
+    current_names+=("${item%%=*}")
+  done
+  while IFS='=' read -r name value; do
+    if [[ -z ${current_flags[$name]+set} || ${current_flags[$name]} != "$value" ]]; then
+      log "$(_flag_setting "$name"): ${current_flags[$name]-not set} -> $value"
+      flags_changed=true
+    fi
+    wanted+=("$name=$value")
+    unset "current_flags[$name]"
+  done < <(managed_db_flags)
+  for name in "${current_names[@]}"; do
+    [[ -n ${current_flags[$name]+set} ]] && wanted+=("$name=${current_flags[$name]}")
+  done
+  if [[ $flags_changed == true ]]; then
+    patch+=("--database-flags=$(IFS=,; printf '%s' "${wanted[*]}")")
+  fi
+
+  if ((${#patch[@]} == 0)); then
+    log "Cloud SQL instance $SQL_INSTANCE has the tier, availability and flags of $ENV_FILE"
+    return 0
+  fi
+  warn "changing the tier, the availability or max_connections restarts Cloud SQL instance $SQL_INSTANCE: the database is unavailable for a few minutes"
+  gc sql instances patch "$SQL_INSTANCE" "${patch[@]}"
 }
 
 ensure_database() {
@@ -54,11 +136,46 @@ db_private_ip() {
   printf '%s' "$ip"
 }
 
-# connection_string USER POOL [PASSWORD]: an Npgsql connection string for the private IP, TLS required.
+# connection_string USER POOL [PASSWORD]: an Npgsql connection string for the private IP, over TLS with
+# the server's certificate checked against the instance's CA (the file the backend and the migration job
+# mount from secret DB_CA_SECRET). VerifyCA, not VerifyFull: the server certificate of Cloud SQL's
+# per-instance CA names the instance (PROJECT:INSTANCE), not the private IP the connection goes to.
 connection_string() {
   local text="Host=$DB_HOST;Port=5432;Database=$DB_NAME;Username=$1"
   (($# > 2)) && text+=";Password=$3"
-  printf '%s;SSL Mode=Require;Max Pool Size=%s' "$text" "$2"
+  printf '%s;SSL Mode=VerifyCA;Root Certificate=%s;Max Pool Size=%s' "$text" "$DB_CA_PATH" "$2"
+}
+
+# Keeps the instance's server CA certificate in secret DB_CA_SECRET: public data, but a secret is how
+# Cloud Run puts a file into a service. A new version is added only when the instance's CA differs from
+# the newest one (after a CA rotation); deploys pin the version they find (resolve_db_ca_version). The
+# backend and the migrator read it; the deployer sees its version numbers.
+ensure_db_server_ca() {
+  ensure_secret "$DB_CA_SECRET"
+  local ca stored
+  if [[ $DRY_RUN == true ]]; then
+    gc_query sql instances describe "$SQL_INSTANCE" --format='value(serverCaCert.cert)' || true
+    gc_query secrets versions access latest "--secret=$DB_CA_SECRET" || true
+    printf '%s\n' SERVER_CA_CERTIFICATE_PEM | add_secret_version "$DB_CA_SECRET"
+  else
+    ca=$(gc_query sql instances describe "$SQL_INSTANCE" --format='value(serverCaCert.cert)') || ca=
+    [[ $ca == *"-----BEGIN CERTIFICATE-----"* ]] ||
+      die "could not read the server CA certificate of Cloud SQL instance $SQL_INSTANCE (serverCaCert.cert)"
+    stored=$(gc_query secrets versions access latest "--secret=$DB_CA_SECRET") || stored=
+    if [[ $stored == "$ca" ]]; then
+      log "secret $DB_CA_SECRET holds the server CA certificate of $SQL_INSTANCE"
+    else
+      log "storing the server CA certificate of $SQL_INSTANCE in secret $DB_CA_SECRET"
+      printf '%s\n' "$ca" | add_secret_version "$DB_CA_SECRET"
+    fi
+  fi
+  local reader
+  for reader in "$BACKEND_SA" "$MIGRATOR_SA"; do
+    gc_retry secrets add-iam-policy-binding "$DB_CA_SECRET" "--member=serviceAccount:$reader" \
+      --role=roles/secretmanager.secretAccessor --format=none
+  done
+  gc_retry secrets add-iam-policy-binding "$DB_CA_SECRET" "--member=serviceAccount:$DEPLOYER_SA" \
+    --role=roles/secretmanager.viewer --format=none
 }
 
 # gcloud reads --prompt-for-password with getpass, which prefers the terminal; without a controlling

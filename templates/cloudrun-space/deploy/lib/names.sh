@@ -53,6 +53,8 @@ derive_names() {
   GITHUB_REPO_LINK="$long-source"
   # The frontend's Data Protection certificate (Secret Manager ids allow 255 characters).
   DP_CERT_SECRET="$long-dp-cert"
+  # The Cloud SQL instance's server CA certificate, mounted into the backend and the migration job.
+  DB_CA_SECRET="$long-db-ca"
 
   # Bucket names are global across all projects: the project id makes this one unique. 3-63
   # characters (lowercase letters, digits, hyphens; begins with the project id's letter); '-dp-keys' is 8.

@@ -14,6 +14,11 @@ readonly DP_KEYS_PATH=/mnt/dataprotection-keys
 readonly DP_CERT_PATH=/secrets/dataprotection/certificate.pem
 # Set by resolve_dp_certificate_version, never taken from the environment.
 DP_CERT_VERSION=
+# The Cloud SQL server CA certificate the backend and the migration job check the database's certificate
+# against (the connection strings' Root Certificate), a file from secret DB_CA_SECRET.
+readonly DB_CA_PATH=/secrets/db-ca/server-ca.pem
+# Set by resolve_db_ca_version, never taken from the environment.
+DB_CA_VERSION=
 
 # VPC egress flags. $1: private-ranges-only (reach the database) or all-traffic (everything through the
 # VPC, so calls to the internal backend count as internal; Cloud NAT carries the internet part).
@@ -72,6 +77,19 @@ resolve_dp_certificate_version() {
     die "secret $DP_CERT_SECRET has no version to pin (or could not be read): deploy/up.sh makes the frontend's Data Protection certificate"
 }
 
+# Pins the database's server CA certificate to the secret's current version, looked up at every deploy,
+# for the reasons given at resolve_dp_certificate_version. Call before migrate_job_flags and
+# backend_deploy_flags.
+resolve_db_ca_version() {
+  if [[ $DRY_RUN == true ]]; then
+    latest_secret_version "$DB_CA_SECRET" || true
+    DB_CA_VERSION=DB_CA_VERSION
+    return 0
+  fi
+  DB_CA_VERSION=$(latest_secret_version "$DB_CA_SECRET") ||
+    die "secret $DB_CA_SECRET has no version to pin (or could not be read): deploy/up.sh stores the database's server CA certificate there"
+}
+
 # Environment variables for --set-env-vars, joined with '##' (gcloud's alternate delimiter syntax)
 # because values such as the caller allow-list may contain commas.
 _env_vars() {
@@ -83,6 +101,7 @@ _env_vars() {
 # migrate_job_flags IMAGE: the migration job, run as the migrator before every backend rollout.
 migrate_job_flags() {
   local image=$1
+  : "${DB_CA_VERSION:?resolve_db_ca_version must run before migrate_job_flags}"
   local env_vars=("GOOGLE_CLOUD_PROJECT=$PROJECT_ID")
   # In IAM mode the migrator's own database user owns the tables; the backend's user gets DML rights.
   [[ $DB_AUTH == iam ]] && env_vars+=("Database__GrantTo=$DB_USER")
@@ -97,6 +116,7 @@ migrate_job_flags() {
     "--cpu=1" \
     "--memory=512Mi" \
     "--set-secrets=ConnectionStrings__Database=$DB_SECRET_MIGRATOR:latest" \
+    "--set-secrets=$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "${env_vars[@]}")"
   vpc_egress_flags private-ranges-only
 }
@@ -104,6 +124,7 @@ migrate_job_flags() {
 # backend_deploy_flags IMAGE: private API, reachable only from the VPC and only by the frontend's account.
 backend_deploy_flags() {
   local image=$1
+  : "${DB_CA_VERSION:?resolve_db_ca_version must run before backend_deploy_flags}"
   printf '%s\n' \
     "--image=$image" \
     "--region=$REGION" \
@@ -121,6 +142,7 @@ backend_deploy_flags() {
     "--startup-probe=$STARTUP_PROBE" \
     "--liveness-probe=$LIVENESS_PROBE" \
     "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:latest" \
+    "--set-secrets=$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$FRONTEND_SA")"
   vpc_egress_flags private-ranges-only
 }
@@ -161,6 +183,7 @@ frontend_deploy_flags() {
 # caller before any service gets new code.
 release_migrate() {
   local flags
+  resolve_db_ca_version
   flags=$(migrate_job_flags "$1")
   local -a args
   mapfile -t args <<<"$flags"
@@ -182,7 +205,10 @@ release_service() {
   gc run services update-traffic "$service" "--region=$REGION" --to-latest
 }
 
-release_backend() { release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"; }
+release_backend() {
+  resolve_db_ca_version
+  release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"
+}
 
 release_frontend() {
   resolve_dp_certificate_version
