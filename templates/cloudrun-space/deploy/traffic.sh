@@ -63,6 +63,7 @@ case $action in
       die "--percent takes 1 to 99"
     fi
     [[ $service == backend ]] || resolve_dp_certificate_version
+    [[ $service == frontend ]] || resolve_db_secret_versions
     flags=$("${service}_deploy_flags" "$image:$image_tag")
     mapfile -t args <<<"$flags"
     # --no-traffic needs an existing service: the canary is for releases after the first.

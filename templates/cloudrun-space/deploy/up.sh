@@ -78,6 +78,7 @@ ensure_sql_instance
 ensure_database
 ensure_database_users
 grant_secret_access
+reconcile_backend_pool_size
 ensure_data_protection
 first_release
 # Again on every run: repairs the binding if the first run stopped between deploys.

@@ -125,8 +125,9 @@ public sealed class UpDownTests(TemplateHive hive)
         var accessors = calls.Where(c => c.Flag("--role") == "roles/secretmanager.secretAccessor").ToList();
         Assert.All(accessors, c => Assert.True(c.Is("secrets", "add-iam-policy-binding"), c.ToString()));
         var secretOf = (string sa) => accessors.Where(c => c.Flag("--member") == $"serviceAccount:{App}-prod-{sa}@{ProjectId}.iam.gserviceaccount.com").Select(c => c.Words[2]).ToList();
-        Assert.Equal([backend.Flag("--set-secrets")!.Split('=')[1].Split(':')[0]], secretOf("be"));
-        Assert.Equal([migrate.Flag("--set-secrets")!.Split('=')[1].Split(':')[0]], secretOf("mig"));
+        var secretsOf = (GcloudCall call) => call.Flag("--set-secrets")!.Split(',').Select(s => s.Split('=')[1].Split(':')[0]).Order().ToList();
+        Assert.Equal(secretsOf(backend), secretOf("be"));
+        Assert.Equal(secretsOf(migrate), secretOf("mig").Order().ToList());
 
         // Every service, job and build names its own account; the default compute account never appears.
         Assert.All(calls.Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy") || c.Is("builds", "submit")),
@@ -161,17 +162,31 @@ public sealed class UpDownTests(TemplateHive hive)
         {
             Assert.Contains("Host=10.20.0.3;", cs);
             Assert.Contains("SSL Mode=Require", cs);
-            Assert.Contains("Max Pool Size=", cs);
+            Assert.Contains("Maximum Pool Size=", cs);
         });
 
         if (dbAuth == "password")
         {
-            var user = gcloud.Resource("sql.users", "|app");
+            // The migrator is the one built-in user; the backend's user is made by the migration, which sets the
+            // password it reads from the backend's secret.
+            var user = Assert.Single(gcloud.ResourcesByName("sql.users")).Value;
+            Assert.Single(calls, c => c.Is("sql", "users", "create", "migrator"));
             var password = (string)user["password"]!;
             Assert.True(password.Length >= 32, "the generated password is too short");
-            Assert.Equal($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=app;Password={password};SSL Mode=Require;Max Pool Size=10", Assert.Single(connectionStrings));
-            Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains(password)));
-            Assert.DoesNotContain(password, run.Output);
+            Assert.Contains($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=migrator;Password={password};SSL Mode=Require;Maximum Pool Size=2", connectionStrings);
+            var backendLogin = Assert.Single(connectionStrings, cs => cs.Contains("Username=app_a;"));
+            var backendPassword = backendLogin.Split(';').Single(p => p.StartsWith("Password=", StringComparison.Ordinal))["Password=".Length..];
+            Assert.True(backendPassword.Length >= 32 && backendPassword != password, "the backend's password is too short or the migrator's");
+            Assert.Equal($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=app_a;Password={backendPassword};SSL Mode=Require;Maximum Pool Size=10", backendLogin);
+            foreach (var secret in new[] { password, backendPassword })
+            {
+                Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains(secret)));
+                Assert.DoesNotContain(secret, run.Output);
+            }
+
+            var migrate = Assert.Single(calls, c => c.Is("run", "jobs", "deploy"));
+            Assert.Equal("app_a,app_b", EnvVars(migrate)["Database__GrantTo"]);
+            Assert.Equal("true", EnvVars(migrate)["Database__CreateGrantees"]);
         }
         else
         {

@@ -12,8 +12,10 @@ readonly LIVENESS_PROBE='httpGet.path=/healthz/live,periodSeconds=15,timeoutSeco
 readonly DP_KEYS_VOLUME=dataprotection-keys
 readonly DP_KEYS_PATH=/mnt/dataprotection-keys
 readonly DP_CERT_PATH=/secrets/dataprotection/certificate.pem
-# Set by resolve_dp_certificate_version, never taken from the environment.
+# Set by resolve_dp_certificate_version and resolve_db_secret_versions, never taken from the environment.
 DP_CERT_VERSION=
+DB_SECRET_BACKEND_VERSION=
+DB_SECRET_MIGRATOR_VERSION=
 
 # VPC egress flags. $1: private-ranges-only (reach the database) or all-traffic (everything through the
 # VPC, so calls to the internal backend count as internal; Cloud NAT carries the internet part).
@@ -57,19 +59,36 @@ latest_secret_version() {
   printf '%s' "$name"
 }
 
+# resolve_secret_version VARIABLE SECRET: sets VARIABLE to the number of SECRET's newest version, the one
+# this deploy pins (on --dry-run: the query is printed and VARIABLE is set to its own name). The deployer
+# needs roles/secretmanager.viewer on SECRET (version numbers only, never the data).
+resolve_secret_version() {
+  local version
+  if [[ $DRY_RUN == true ]]; then
+    latest_secret_version "$2" || true
+    printf -v "$1" '%s' "$1"
+    return 0
+  fi
+  version=$(latest_secret_version "$2") ||
+    die "secret $2 has no version to pin (or could not be read): deploy/up.sh makes it"
+  printf -v "$1" '%s' "$version"
+}
+
 # Pins the frontend's certificate to the secret's current version, looked up at every deploy. Not
 # 'latest': a mounted 'latest' is re-read, so a new version would change the certificate under running
 # instances; pinned, a new version reaches the frontend only with a deploy, every instance of a revision
 # reads the same one, and a rollback brings its own back. Call before frontend_deploy_flags (it runs in a
 # subshell and cannot keep what it looks up).
 resolve_dp_certificate_version() {
-  if [[ $DRY_RUN == true ]]; then
-    latest_secret_version "$DP_CERT_SECRET" || true
-    DP_CERT_VERSION=DP_CERT_VERSION
-    return 0
-  fi
-  DP_CERT_VERSION=$(latest_secret_version "$DP_CERT_SECRET") ||
-    die "secret $DP_CERT_SECRET has no version to pin (or could not be read): deploy/up.sh makes the frontend's Data Protection certificate"
+  resolve_secret_version DP_CERT_VERSION "$DP_CERT_SECRET"
+}
+
+# Pins the database secrets the same way: an environment variable is read when an instance starts, so
+# with 'latest' a new instance (or a rollback) could sign in with another password than its revision was
+# deployed with. Call before migrate_job_flags and backend_deploy_flags.
+resolve_db_secret_versions() {
+  resolve_secret_version DB_SECRET_BACKEND_VERSION "$DB_SECRET_BACKEND"
+  resolve_secret_version DB_SECRET_MIGRATOR_VERSION "$DB_SECRET_MIGRATOR"
 }
 
 # Environment variables for --set-env-vars, joined with '##' (gcloud's alternate delimiter syntax)
@@ -83,9 +102,18 @@ _env_vars() {
 # migrate_job_flags IMAGE: the migration job, run as the migrator before every backend rollout.
 migrate_job_flags() {
   local image=$1
+  : "${DB_SECRET_MIGRATOR_VERSION:?resolve_db_secret_versions must run before migrate_job_flags}"
   local env_vars=("GOOGLE_CLOUD_PROJECT=$PROJECT_ID")
-  # In IAM mode the migrator's own database user owns the tables; the backend's user gets DML rights.
-  [[ $DB_AUTH == iam ]] && env_vars+=("Database__GrantTo=$DB_USER")
+  local secrets="ConnectionStrings__Database=$DB_SECRET_MIGRATOR:$DB_SECRET_MIGRATOR_VERSION"
+  # The migrator's own database user owns the tables; the backend's user(s) get read/write on the rows.
+  # In password mode the migration makes both backend users and sets the password of the one in the
+  # backend's connection string.
+  if [[ $DB_AUTH == iam ]]; then
+    env_vars+=("Database__GrantTo=$DB_USER")
+  else
+    env_vars+=("Database__GrantTo=$DB_USER,$DB_USER_ALT" "Database__CreateGrantees=true")
+    secrets+=",Database__BackendConnectionString=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION"
+  fi
   printf '%s\n' \
     "--image=$image" \
     "--region=$REGION" \
@@ -96,7 +124,7 @@ migrate_job_flags() {
     "--task-timeout=600s" \
     "--cpu=1" \
     "--memory=512Mi" \
-    "--set-secrets=ConnectionStrings__Database=$DB_SECRET_MIGRATOR:latest" \
+    "--set-secrets=$secrets" \
     "$(_env_vars "${env_vars[@]}")"
   vpc_egress_flags private-ranges-only
 }
@@ -104,6 +132,7 @@ migrate_job_flags() {
 # backend_deploy_flags IMAGE: private API, reachable only from the VPC and only by the frontend's account.
 backend_deploy_flags() {
   local image=$1
+  : "${DB_SECRET_BACKEND_VERSION:?resolve_db_secret_versions must run before backend_deploy_flags}"
   printf '%s\n' \
     "--image=$image" \
     "--region=$REGION" \
@@ -120,7 +149,7 @@ backend_deploy_flags() {
     "--cpu-boost" \
     "--startup-probe=$STARTUP_PROBE" \
     "--liveness-probe=$LIVENESS_PROBE" \
-    "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:latest" \
+    "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$FRONTEND_SA")"
   vpc_egress_flags private-ranges-only
 }
@@ -161,6 +190,7 @@ frontend_deploy_flags() {
 # caller before any service gets new code.
 release_migrate() {
   local flags
+  resolve_db_secret_versions
   flags=$(migrate_job_flags "$1")
   local -a args
   mapfile -t args <<<"$flags"
@@ -182,7 +212,10 @@ release_service() {
   gc run services update-traffic "$service" "--region=$REGION" --to-latest
 }
 
-release_backend() { release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"; }
+release_backend() {
+  resolve_db_secret_versions
+  release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"
+}
 
 release_frontend() {
   resolve_dp_certificate_version
