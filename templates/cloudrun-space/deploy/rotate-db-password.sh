@@ -89,7 +89,7 @@ log "setting the password of $idle_user: migration job $MIGRATE_JOB with version
 if ! gc run jobs update "$MIGRATE_JOB" "--region=$REGION" \
   "--update-secrets=Database__BackendConnectionString=$DB_SECRET_BACKEND:$new_version" --execute-now --wait; then
   restore_old_login
-  die "the migration job could not set the new password; the backend still signs in as $old_user"
+  die "the migration job could not set the new password; $BACKEND_SERVICE still signs in as $old_user"
 fi
 
 log "moving $BACKEND_SERVICE onto version $new_version ($idle_user)"
@@ -97,7 +97,7 @@ if ! gc run services update "$BACKEND_SERVICE" "--region=$REGION" \
   "--update-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$new_version" ||
   ! gc run services update-traffic "$BACKEND_SERVICE" "--region=$REGION" --to-latest; then
   restore_old_login
-  die "$BACKEND_SERVICE could not move onto the new password; it still signs in as $old_user"
+  die "$BACKEND_SERVICE could not move onto the new password; it still signs in as $old_user (the new password is set but unused)"
 fi
 unset current
 

@@ -173,8 +173,10 @@ public sealed class DatabaseSecretTests
         Assert.Equal(3, Versions(gcloud, BackendSecret).Count);
     }
 
-    [Fact]
-    public async Task A_rotation_whose_migration_job_fails_leaves_the_backend_as_it_was_and_can_run_again()
+    [Theory]
+    [InlineData("FAKE_GCLOUD_FAIL_JOBS", "the migration job could not set the new password")]
+    [InlineData("FAKE_GCLOUD_FAIL_SERVICE_UPDATES", "could not move onto the new password")]
+    public async Task A_rotation_that_fails_halfway_leaves_the_backend_as_it_was_and_can_run_again(string failure, string message)
     {
         using var space = new DeploySpace();
         space.WriteEnv("prod");
@@ -182,16 +184,18 @@ public sealed class DatabaseSecretTests
         Assert.Equal(0, (await gcloud.RunAsync(space.Folder, "deploy/up.sh")).ExitCode);
         var login = (string)Versions(gcloud, BackendSecret)[0]!;
 
-        gcloud.Environment["FAKE_GCLOUD_FAIL_JOBS"] = "1";
+        gcloud.Environment[failure] = "1";
         var failed = await gcloud.RunAsync(space.Folder, "deploy/rotate-db-password.sh");
         Assert.NotEqual(0, failed.ExitCode);
-        Assert.Contains("the backend still signs in as app_a", failed.StandardError);
+        Assert.Contains(message, failed.StandardError);
+        Assert.Contains("still signs in as app_a", failed.StandardError);
+        Assert.DoesNotContain(gcloud.Calls(), c => c.Is("secrets", "versions", "disable", "1"));
         Assert.Equal($"ConnectionStrings__Database={BackendSecret}:1", (string?)gcloud.Resource("run.services", "|" + Backend)["flags"]!["set-secrets"]);
         // The newest version is the old login again; the unused new one is disabled.
         Assert.Equal(login, (string)Versions(gcloud, BackendSecret)[2]!);
         Assert.Equal([2], Disabled(gcloud, BackendSecret));
 
-        gcloud.Environment["FAKE_GCLOUD_FAIL_JOBS"] = null;
+        gcloud.Environment[failure] = null;
         var before = gcloud.Calls().Count;
         var again = await gcloud.RunAsync(space.Folder, "deploy/rotate-db-password.sh");
         Assert.True(again.ExitCode == 0, again.Output);
