@@ -7,7 +7,8 @@ namespace CloudRunSpace_1.Backend.Data;
 /// <summary>
 /// Applies the SQL scripts under Migrations/ that the database has not seen yet (DbUp keeps the journal).
 /// Run by <c>backend migrate</c>: the Cloud Run migration job before each deploy, and the local run. Runs that
-/// overlap (two deploys close together) take turns under <see cref="MigrationLockKey"/>.
+/// overlap (two deploys close together) take turns under <see cref="MigrationLockKey"/>. The migrator's user owns the
+/// schema; after migrating, the backend's roles (<see cref="GrantToKey"/>) get the rows of the tables and nothing else.
 /// </summary>
 public sealed class DatabaseMigrator(
     NpgsqlDataSource dataSource,
@@ -89,7 +90,7 @@ public sealed class DatabaseMigrator(
         var login = BackendLogin(roles);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (configuration.GetValue<bool>(CreateGranteesKey))
+        if (bool.TryParse(configuration[CreateGranteesKey], out var createGrantees) && createGrantees)
         {
             foreach (var role in roles)
             {
