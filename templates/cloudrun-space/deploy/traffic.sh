@@ -64,6 +64,7 @@ case $action in
     fi
     if [[ $service == backend ]]; then
       resolve_db_ca_version
+      resolve_db_secret_versions
     else
       resolve_dp_certificate_version
     fi

@@ -82,6 +82,7 @@ ensure_db_server_ca
 ensure_database
 ensure_database_users
 grant_secret_access
+reconcile_backend_pool_size
 ensure_data_protection
 first_release
 # Again on every run: repairs the binding if the first run stopped between deploys.

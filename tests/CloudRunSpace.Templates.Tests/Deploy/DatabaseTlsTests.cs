@@ -42,7 +42,7 @@ public sealed class DatabaseTlsTests
 
         foreach (var deploy in new[] { Assert.Single(calls, c => c.Is("run", "jobs", "deploy")), Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-backend")) })
         {
-            Assert.Contains($"--set-secrets={CaPath}={CaSecret}:1", deploy.Argv);
+            Assert.Equal($"{CaSecret}:1", deploy.SecretRefs[CaPath]);
         }
 
         Assert.DoesNotContain(Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-frontend")).Argv, a => a.Contains(CaSecret, StringComparison.Ordinal));
@@ -95,7 +95,7 @@ public sealed class DatabaseTlsTests
         Assert.True(canary.ExitCode == 0, canary.Output);
         var deploys = gcloud.Calls().Skip(before).Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy")).ToList();
         Assert.Equal(3, deploys.Count);
-        Assert.All(deploys, d => Assert.Contains($"--set-secrets={CaPath}={CaSecret}:2", d.Argv));
+        Assert.All(deploys, d => Assert.Equal($"{CaSecret}:2", d.SecretRefs[CaPath]));
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class DatabaseTlsTests
         Assert.Contains(printed, c => c.Is("secrets", "versions", "add", CaSecret));
         Assert.Equal([Account("be"), Account("mig"), Account("deploy")],
             printed.Where(c => c.Is("secrets", "add-iam-policy-binding", CaSecret)).Select(c => c.Flag("--member")));
-        Assert.Contains($"--set-secrets={CaPath}={CaSecret}:DB_CA_VERSION", Assert.Single(printed, c => c.Is("run", "deploy", $"{App}-prod-backend")).Argv);
+        Assert.Equal($"{CaSecret}:DB_CA_VERSION", Assert.Single(printed, c => c.Is("run", "deploy", $"{App}-prod-backend")).SecretRefs[CaPath]);
         Assert.DoesNotContain(gcloud.Calls(), c => c.Mutates);
     }
 }

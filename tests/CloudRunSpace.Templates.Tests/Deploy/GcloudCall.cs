@@ -14,6 +14,16 @@ public sealed record GcloudCall(IReadOnlyList<string> Argv)
     public string? Flag(string name) =>
         Argv.FirstOrDefault(a => a.StartsWith(name + "=", StringComparison.Ordinal)) is { } arg ? arg[(name.Length + 1)..] : null;
 
+    /// <summary>
+    /// The secrets of <c>--set-secrets=KEY=SECRET:VERSION,…</c> (environment variables and mounted files alike), as
+    /// KEY → <c>SECRET:VERSION</c>; empty without the flag.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SecretRefs => ParseSecretRefs(Flag("--set-secrets"));
+
+    /// <summary>A <c>KEY=SECRET:VERSION,…</c> value as KEY → <c>SECRET:VERSION</c>.</summary>
+    public static IReadOnlyDictionary<string, string> ParseSecretRefs(string? value) =>
+        (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
     /// <summary>True when the bare flag (no value) is present.</summary>
     public bool Has(string flag) => Argv.Contains(flag);
 

@@ -115,7 +115,7 @@ public sealed class UpDownTests(TemplateHive hive)
         Assert.Equal(backendUrl, backendEnv["Auth__Audience"]);
         Assert.Equal($"{App}-prod-fe@{ProjectId}.iam.gserviceaccount.com", backendEnv["Auth__AllowedCallers"]);
         Assert.Equal(ProjectId, backendEnv["GOOGLE_CLOUD_PROJECT"]);
-        Assert.StartsWith("ConnectionStrings__Database=", backend.Flag("--set-secrets"));
+        Assert.Contains("ConnectionStrings__Database", backend.SecretRefs.Keys);
         AssertVpcEgress(backend, egress, "private-ranges-only");
 
         var frontend = Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-frontend"));
@@ -164,10 +164,9 @@ public sealed class UpDownTests(TemplateHive hive)
         Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains("-compute@developer.gserviceaccount.com")));
     }
 
-    /// <summary>The secrets of every <c>--set-secrets=KEY=SECRET:VERSION</c> flag of a call, in order of name.</summary>
+    /// <summary>The secrets a call mounts or reads into variables, in order of name.</summary>
     private static List<string> MountedSecrets(GcloudCall call) =>
-        call.Argv.Where(a => a.StartsWith("--set-secrets=", StringComparison.Ordinal))
-            .Select(a => a.Split('=')[2].Split(':')[0]).Order(StringComparer.Ordinal).ToList();
+        call.SecretRefs.Values.Select(r => r.Split(':')[0]).Distinct().Order(StringComparer.Ordinal).ToList();
 
     private static void AssertVpcEgress(GcloudCall call, string egress, string mode)
     {
@@ -196,17 +195,31 @@ public sealed class UpDownTests(TemplateHive hive)
         {
             Assert.Contains("Host=10.20.0.3;", cs);
             Assert.Contains(";SSL Mode=VerifyCA;Root Certificate=/secrets/db-ca/server-ca.pem;", cs);
-            Assert.Contains("Max Pool Size=", cs);
+            Assert.Contains("Maximum Pool Size=", cs);
         });
 
         if (dbAuth == "password")
         {
-            var user = gcloud.Resource("sql.users", "|app");
+            // The migrator is the one built-in user; the backend's user is made by the migration, which sets the
+            // password it reads from the backend's secret.
+            var user = Assert.Single(gcloud.ResourcesByName("sql.users")).Value;
+            Assert.Single(calls, c => c.Is("sql", "users", "create", "migrator"));
             var password = (string)user["password"]!;
             Assert.True(password.Length >= 32, "the generated password is too short");
-            Assert.Equal($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=app;Password={password};SSL Mode=VerifyCA;Root Certificate=/secrets/db-ca/server-ca.pem;Max Pool Size=10", Assert.Single(connectionStrings));
-            Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains(password)));
-            Assert.DoesNotContain(password, run.Output);
+            Assert.Contains($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=migrator;Password={password};SSL Mode=VerifyCA;Root Certificate=/secrets/db-ca/server-ca.pem;Maximum Pool Size=2", connectionStrings);
+            var backendLogin = Assert.Single(connectionStrings, cs => cs.Contains("Username=app_a;"));
+            var backendPassword = backendLogin.Split(';').Single(p => p.StartsWith("Password=", StringComparison.Ordinal))["Password=".Length..];
+            Assert.True(backendPassword.Length >= 32 && backendPassword != password, "the backend's password is too short or the migrator's");
+            Assert.Equal($"Host=10.20.0.3;Port=5432;Database=acme_shop;Username=app_a;Password={backendPassword};SSL Mode=VerifyCA;Root Certificate=/secrets/db-ca/server-ca.pem;Maximum Pool Size=10", backendLogin);
+            foreach (var secret in new[] { password, backendPassword })
+            {
+                Assert.DoesNotContain(calls, c => c.Argv.Any(a => a.Contains(secret)));
+                Assert.DoesNotContain(secret, run.Output);
+            }
+
+            var migrate = Assert.Single(calls, c => c.Is("run", "jobs", "deploy"));
+            Assert.Equal("app_a,app_b", EnvVars(migrate)["Database__GrantTo"]);
+            Assert.Equal("true", EnvVars(migrate)["Database__CreateGrantees"]);
         }
         else
         {

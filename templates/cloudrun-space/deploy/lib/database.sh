@@ -140,10 +140,11 @@ db_private_ip() {
 # the server's certificate checked against the instance's CA (the file the backend and the migration job
 # mount from secret DB_CA_SECRET). VerifyCA, not VerifyFull: the server certificate of Cloud SQL's
 # per-instance CA names the instance (PROJECT:INSTANCE), not the private IP the connection goes to.
+# 'Maximum Pool Size': Npgsql 10 refuses the older spelling 'Max Pool Size'.
 connection_string() {
   local text="Host=$DB_HOST;Port=5432;Database=$DB_NAME;Username=$1"
   (($# > 2)) && text+=";Password=$3"
-  printf '%s;SSL Mode=VerifyCA;Root Certificate=%s;Max Pool Size=%s' "$text" "$DB_CA_PATH" "$2"
+  printf '%s;SSL Mode=VerifyCA;Root Certificate=%s;Maximum Pool Size=%s' "$text" "$DB_CA_PATH" "$2"
 }
 
 # Keeps the instance's server CA certificate in secret DB_CA_SECRET: public data, but a secret is how
@@ -188,14 +189,14 @@ _without_terminal() {
   fi
 }
 
-# Reads the password from stdin.
+# set_db_password USER: sets a built-in user's password, read from stdin.
 set_db_password() {
   if [[ $DRY_RUN == true ]]; then
-    gc sql users set-password "$DB_USER" "--instance=$SQL_INSTANCE" --prompt-for-password
+    gc sql users set-password "$1" "--instance=$SQL_INSTANCE" --prompt-for-password
     cat >/dev/null
     return 0
   fi
-  CLOUDSDK_CORE_DISABLE_PROMPTS=0 _without_terminal gcloud sql users set-password "$DB_USER" \
+  CLOUDSDK_CORE_DISABLE_PROMPTS=0 _without_terminal gcloud sql users set-password "$1" \
     "--instance=$SQL_INSTANCE" --prompt-for-password "--project=$PROJECT_ID" >/dev/null
 }
 
@@ -203,28 +204,39 @@ new_password() {
   od -An -tx1 -N24 /dev/urandom | tr -d ' \n'
 }
 
-# password mode: one database user; its password exists only in Secret Manager (inside the
-# connection string) and in Cloud SQL.
+# password mode: the migrator is a built-in user (gcloud makes it a member of cloudsqlsuperuser, so it
+# can own the schema and make roles); its password exists only in Cloud SQL and in its own secret. The
+# backend's users are not built-in users: the migration job makes them as plain login roles and sets
+# the password it reads from the backend's secret, generated here once. Passwords never leave pipes.
 ensure_password_user() {
+  ensure_secret "$DB_SECRET_MIGRATOR"
   ensure_secret "$DB_SECRET_BACKEND"
-  local user_exists=false
-  exists sql users describe "$DB_USER" "--instance=$SQL_INSTANCE" && user_exists=true
-  if [[ $user_exists == true ]] && secret_has_version "$DB_SECRET_BACKEND"; then
-    log "database user $DB_USER and its secret exist"
-    return 0
+  local user_exists=false password
+  exists sql users describe "$DB_MIGRATOR_USER" "--instance=$SQL_INSTANCE" && user_exists=true
+  if [[ $user_exists == true ]] && secret_has_version "$DB_SECRET_MIGRATOR"; then
+    log "database user $DB_MIGRATOR_USER and its secret exist"
+  else
+    [[ $user_exists == true ]] || gc sql users create "$DB_MIGRATOR_USER" "--instance=$SQL_INSTANCE"
+    log "setting a new generated password for $DB_MIGRATOR_USER and storing it in secret $DB_SECRET_MIGRATOR"
+    DB_HOST=$(db_private_ip)
+    password=$(new_password)
+    printf '%s\n' "$password" | set_db_password "$DB_MIGRATOR_USER"
+    connection_string "$DB_MIGRATOR_USER" "$MIGRATE_DB_POOL_SIZE" "$password" | add_secret_version "$DB_SECRET_MIGRATOR"
   fi
-  [[ $user_exists == true ]] || gc sql users create "$DB_USER" "--instance=$SQL_INSTANCE"
-  log "setting a new generated password for $DB_USER and storing it in secret $DB_SECRET_BACKEND"
-  DB_HOST=$(db_private_ip)
-  local password
-  password=$(new_password)
-  printf '%s\n' "$password" | set_db_password
-  connection_string "$DB_USER" "$BACKEND_DB_POOL_SIZE" "$password" | add_secret_version "$DB_SECRET_BACKEND"
+  if secret_has_version "$DB_SECRET_BACKEND"; then
+    log "the backend's database login is in secret $DB_SECRET_BACKEND"
+  else
+    log "generating the password of the backend's user $DB_USER into secret $DB_SECRET_BACKEND (the migration job sets it)"
+    DB_HOST=$(db_private_ip)
+    password=$(new_password)
+    connection_string "$DB_USER" "$BACKEND_DB_POOL_SIZE" "$password" | add_secret_version "$DB_SECRET_BACKEND"
+  fi
   unset password
 }
 
 # iam mode: IAM database users for the backend and the migrator. The migrator owns the schema (it
-# gets cloudsqlsuperuser to create tables); the backend gets only the rights the migration grants it.
+# gets cloudsqlsuperuser to create tables); the backend's IAM user gets no database role: only the
+# rights the migration grants it (rows of the application's tables, also of tables made later).
 ensure_iam_users() {
   if exists sql users describe "$DB_USER" "--instance=$SQL_INSTANCE"; then
     log "IAM database user $DB_USER exists"
@@ -261,5 +273,61 @@ ensure_database_users() {
     ensure_password_user
   else
     ensure_iam_users
+  fi
+}
+
+# pool_size_of CONNECTION_STRING: prints its Maximum Pool Size (or the older 'Max Pool Size'); fails without one.
+pool_size_of() {
+  local part
+  local -a parts
+  IFS=';' read -ra parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ $part =~ ^Max(imum)?\ Pool\ Size=([0-9]+)$ ]]; then
+      printf '%s' "${BASH_REMATCH[2]}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# with_pool_size CONNECTION_STRING POOL: the same connection string with Maximum Pool Size=POOL.
+with_pool_size() {
+  local part text=
+  local -a parts
+  IFS=';' read -ra parts <<<"$1"
+  for part in "${parts[@]}"; do
+    [[ -z $part || $part =~ ^Max(imum)?\ Pool\ Size= ]] || text+="$part;"
+  done
+  printf '%sMaximum Pool Size=%s' "$text" "$2"
+}
+
+# A changed BACKEND_DB_POOL_SIZE reaches the backend: when the pool size in the newest version of the
+# backend's connection-string secret differs from the env file, a new version with the new size (same
+# user and password) is added and the backend, if deployed, is updated onto it. The secret's text is
+# held in a variable only, never printed. The dry run reads nothing and says what it would compare.
+reconcile_backend_pool_size() {
+  local version current pool new_version
+  if [[ $DRY_RUN == true ]]; then
+    gc_query secrets versions access latest "--secret=$DB_SECRET_BACKEND" >/dev/null || true
+    log "dry run: if the Maximum Pool Size in secret $DB_SECRET_BACKEND differs from BACKEND_DB_POOL_SIZE=$BACKEND_DB_POOL_SIZE, a new version with $BACKEND_DB_POOL_SIZE is added and $BACKEND_SERVICE is updated onto it"
+    return 0
+  fi
+  version=$(latest_secret_version "$DB_SECRET_BACKEND") || die "could not read the newest version of secret $DB_SECRET_BACKEND"
+  current=$(gc_query secrets versions access "$version" "--secret=$DB_SECRET_BACKEND") ||
+    die "could not read version $version of secret $DB_SECRET_BACKEND"
+  pool=$(pool_size_of "$current") || pool=none
+  if [[ $pool == "$BACKEND_DB_POOL_SIZE" && $current == *"Maximum Pool Size="* ]]; then
+    log "the backend's connection string has Maximum Pool Size=$pool (BACKEND_DB_POOL_SIZE)"
+    unset current
+    return 0
+  fi
+  log "the backend's pool size changes from $pool to $BACKEND_DB_POOL_SIZE: adding a version of secret $DB_SECRET_BACKEND"
+  with_pool_size "$current" "$BACKEND_DB_POOL_SIZE" | add_secret_version "$DB_SECRET_BACKEND"
+  unset current
+  if exists run services describe "$BACKEND_SERVICE" "--region=$REGION"; then
+    new_version=$(latest_secret_version "$DB_SECRET_BACKEND") || die "could not read the newest version of secret $DB_SECRET_BACKEND"
+    log "updating $BACKEND_SERVICE onto version $new_version of secret $DB_SECRET_BACKEND"
+    gc run services update "$BACKEND_SERVICE" "--region=$REGION" \
+      "--update-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$new_version"
   fi
 }

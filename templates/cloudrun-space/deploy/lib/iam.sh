@@ -48,12 +48,23 @@ grant_roles() {
     "--member=serviceAccount:$DEPLOYER_SA" --role=roles/artifactregistry.writer --format=none
 }
 
-# Secret access is bound on each secret, to the accounts that read it.
+# Secret access is bound on each secret, to the accounts that read it. In password mode the migration
+# job also reads the backend's secret (it sets the backend user's password from it). The deployer pins
+# each version at deploy time: it sees version numbers only (secretmanager.viewer), never the data.
 grant_secret_access() {
+  local secret
   gc_retry secrets add-iam-policy-binding "$DB_SECRET_BACKEND" "--member=serviceAccount:$BACKEND_SA" \
     --role=roles/secretmanager.secretAccessor --format=none
   gc_retry secrets add-iam-policy-binding "$DB_SECRET_MIGRATOR" "--member=serviceAccount:$MIGRATOR_SA" \
     --role=roles/secretmanager.secretAccessor --format=none
+  if [[ $DB_AUTH == password ]]; then
+    gc_retry secrets add-iam-policy-binding "$DB_SECRET_BACKEND" "--member=serviceAccount:$MIGRATOR_SA" \
+      --role=roles/secretmanager.secretAccessor --format=none
+  fi
+  for secret in "$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR"; do
+    gc_retry secrets add-iam-policy-binding "$secret" "--member=serviceAccount:$DEPLOYER_SA" \
+      --role=roles/secretmanager.viewer --format=none
+  done
 }
 
 # Only the frontend's account may invoke the backend; nothing else is granted on it.

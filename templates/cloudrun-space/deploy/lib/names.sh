@@ -65,16 +65,21 @@ derive_names() {
   DB_NAME=$(fit "${APP//-/_}" 63)
   DB_NAME=${DB_NAME//-/_}
 
+  # Each secret is read by one account only: the backend's connection string also by the migration job in
+  # password mode (it sets the backend user's password from it).
+  DB_SECRET_BACKEND="$long-db-backend"
+  DB_SECRET_MIGRATOR="$long-db-migrator"
   if [[ $DB_AUTH == password ]]; then
-    DB_USER=app
-    DB_SECRET_BACKEND="$long-db"
-    DB_SECRET_MIGRATOR=$DB_SECRET_BACKEND
+    # The migrator is a built-in user (a member of cloudsqlsuperuser: it owns the schema). The backend signs
+    # in as one of two plain login roles the migration makes; a rotation moves it to the other one.
+    DB_MIGRATOR_USER=migrator
+    DB_USER=app_a
+    DB_USER_ALT=app_b
   else
     # A PostgreSQL IAM user is the service account's e-mail without '.gserviceaccount.com'.
     DB_USER=${BACKEND_SA%.gserviceaccount.com}
+    DB_USER_ALT=
     DB_MIGRATOR_USER=${MIGRATOR_SA%.gserviceaccount.com}
-    DB_SECRET_BACKEND="$long-db-backend"
-    DB_SECRET_MIGRATOR="$long-db-migrator"
   fi
 
   IMAGE_BASE="$REGION-docker.pkg.dev/$PROJECT_ID/$REPOSITORY"

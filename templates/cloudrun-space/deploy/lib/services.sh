@@ -12,13 +12,15 @@ readonly LIVENESS_PROBE='httpGet.path=/healthz/live,periodSeconds=15,timeoutSeco
 readonly DP_KEYS_VOLUME=dataprotection-keys
 readonly DP_KEYS_PATH=/mnt/dataprotection-keys
 readonly DP_CERT_PATH=/secrets/dataprotection/certificate.pem
-# Set by resolve_dp_certificate_version, never taken from the environment.
+# Set by resolve_dp_certificate_version, resolve_db_ca_version and resolve_db_secret_versions, never taken
+# from the environment.
 DP_CERT_VERSION=
 # The Cloud SQL server CA certificate the backend and the migration job check the database's certificate
 # against (the connection strings' Root Certificate), a file from secret DB_CA_SECRET.
 readonly DB_CA_PATH=/secrets/db-ca/server-ca.pem
-# Set by resolve_db_ca_version, never taken from the environment.
 DB_CA_VERSION=
+DB_SECRET_BACKEND_VERSION=
+DB_SECRET_MIGRATOR_VERSION=
 
 # VPC egress flags. $1: private-ranges-only (reach the database) or all-traffic (everything through the
 # VPC, so calls to the internal backend count as internal; Cloud NAT carries the internet part).
@@ -62,32 +64,43 @@ latest_secret_version() {
   printf '%s' "$name"
 }
 
+# resolve_secret_version VARIABLE SECRET: sets VARIABLE to the number of SECRET's newest version, the one
+# this deploy pins (on --dry-run: the query is printed and VARIABLE is set to its own name). The deployer
+# needs roles/secretmanager.viewer on SECRET (version numbers only, never the data).
+resolve_secret_version() {
+  local version
+  if [[ $DRY_RUN == true ]]; then
+    latest_secret_version "$2" || true
+    printf -v "$1" '%s' "$1"
+    return 0
+  fi
+  version=$(latest_secret_version "$2") ||
+    die "secret $2 has no version to pin (or could not be read): deploy/up.sh makes it"
+  printf -v "$1" '%s' "$version"
+}
+
 # Pins the frontend's certificate to the secret's current version, looked up at every deploy. Not
 # 'latest': a mounted 'latest' is re-read, so a new version would change the certificate under running
 # instances; pinned, a new version reaches the frontend only with a deploy, every instance of a revision
 # reads the same one, and a rollback brings its own back. Call before frontend_deploy_flags (it runs in a
 # subshell and cannot keep what it looks up).
 resolve_dp_certificate_version() {
-  if [[ $DRY_RUN == true ]]; then
-    latest_secret_version "$DP_CERT_SECRET" || true
-    DP_CERT_VERSION=DP_CERT_VERSION
-    return 0
-  fi
-  DP_CERT_VERSION=$(latest_secret_version "$DP_CERT_SECRET") ||
-    die "secret $DP_CERT_SECRET has no version to pin (or could not be read): deploy/up.sh makes the frontend's Data Protection certificate"
+  resolve_secret_version DP_CERT_VERSION "$DP_CERT_SECRET"
+}
+
+# Pins the database secrets the same way: an environment variable is read when an instance starts, so
+# with 'latest' a new instance (or a rollback) could sign in with another password than its revision was
+# deployed with. Call before migrate_job_flags and backend_deploy_flags.
+resolve_db_secret_versions() {
+  resolve_secret_version DB_SECRET_BACKEND_VERSION "$DB_SECRET_BACKEND"
+  resolve_secret_version DB_SECRET_MIGRATOR_VERSION "$DB_SECRET_MIGRATOR"
 }
 
 # Pins the database's server CA certificate to the secret's current version, looked up at every deploy,
 # for the reasons given at resolve_dp_certificate_version. Call before migrate_job_flags and
 # backend_deploy_flags.
 resolve_db_ca_version() {
-  if [[ $DRY_RUN == true ]]; then
-    latest_secret_version "$DB_CA_SECRET" || true
-    DB_CA_VERSION=DB_CA_VERSION
-    return 0
-  fi
-  DB_CA_VERSION=$(latest_secret_version "$DB_CA_SECRET") ||
-    die "secret $DB_CA_SECRET has no version to pin (or could not be read): deploy/up.sh stores the database's server CA certificate there"
+  resolve_secret_version DB_CA_VERSION "$DB_CA_SECRET"
 }
 
 # Environment variables for --set-env-vars, joined with '##' (gcloud's alternate delimiter syntax)
@@ -102,9 +115,18 @@ _env_vars() {
 migrate_job_flags() {
   local image=$1
   : "${DB_CA_VERSION:?resolve_db_ca_version must run before migrate_job_flags}"
+  : "${DB_SECRET_MIGRATOR_VERSION:?resolve_db_secret_versions must run before migrate_job_flags}"
   local env_vars=("GOOGLE_CLOUD_PROJECT=$PROJECT_ID")
-  # In IAM mode the migrator's own database user owns the tables; the backend's user gets DML rights.
-  [[ $DB_AUTH == iam ]] && env_vars+=("Database__GrantTo=$DB_USER")
+  local secrets="ConnectionStrings__Database=$DB_SECRET_MIGRATOR:$DB_SECRET_MIGRATOR_VERSION"
+  # The migrator's own database user owns the tables; the backend's user(s) get read/write on the rows.
+  # In password mode the migration makes both backend users and sets the password of the one in the
+  # backend's connection string.
+  if [[ $DB_AUTH == iam ]]; then
+    env_vars+=("Database__GrantTo=$DB_USER")
+  else
+    env_vars+=("Database__GrantTo=$DB_USER,$DB_USER_ALT" "Database__CreateGrantees=true")
+    secrets+=",Database__BackendConnectionString=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION"
+  fi
   printf '%s\n' \
     "--image=$image" \
     "--region=$REGION" \
@@ -115,8 +137,7 @@ migrate_job_flags() {
     "--task-timeout=600s" \
     "--cpu=1" \
     "--memory=512Mi" \
-    "--set-secrets=ConnectionStrings__Database=$DB_SECRET_MIGRATOR:latest" \
-    "--set-secrets=$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
+    "--set-secrets=$secrets,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "${env_vars[@]}")"
   vpc_egress_flags private-ranges-only
 }
@@ -125,6 +146,7 @@ migrate_job_flags() {
 backend_deploy_flags() {
   local image=$1
   : "${DB_CA_VERSION:?resolve_db_ca_version must run before backend_deploy_flags}"
+  : "${DB_SECRET_BACKEND_VERSION:?resolve_db_secret_versions must run before backend_deploy_flags}"
   printf '%s\n' \
     "--image=$image" \
     "--region=$REGION" \
@@ -141,8 +163,7 @@ backend_deploy_flags() {
     "--cpu-boost" \
     "--startup-probe=$STARTUP_PROBE" \
     "--liveness-probe=$LIVENESS_PROBE" \
-    "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:latest" \
-    "--set-secrets=$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
+    "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$FRONTEND_SA")"
   vpc_egress_flags private-ranges-only
 }
@@ -184,6 +205,7 @@ frontend_deploy_flags() {
 release_migrate() {
   local flags
   resolve_db_ca_version
+  resolve_db_secret_versions
   flags=$(migrate_job_flags "$1")
   local -a args
   mapfile -t args <<<"$flags"
@@ -207,6 +229,7 @@ release_service() {
 
 release_backend() {
   resolve_db_ca_version
+  resolve_db_secret_versions
   release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"
 }
 
