@@ -3,7 +3,7 @@
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
 # order: trigger, services and job, Cloud SQL (with its data!), secrets, the Data Protection key bucket
-# (with its keys), images, connector, NAT, router, service-networking peering, address, subnet,
+# (with its keys), the build source bucket, images, connector, NAT, router, service-networking peering, address, subnet,
 # network, roles and service accounts. Bindings on a deleted secret or bucket go with it.
 # What is already gone is skipped. The enabled APIs stay enabled.
 #
@@ -74,6 +74,7 @@ for secret in $(printf '%s\n' "$DB_SECRET_BACKEND" "$DB_SECRET_MIGRATOR" "$DP_CE
 done
 # Recursive: every object (all versions) first, then the bucket.
 remove storage buckets describe "gs://$DP_KEYS_BUCKET" -- storage rm "gs://$DP_KEYS_BUCKET/" --recursive
+remove storage buckets describe "gs://$BUILD_SOURCE_BUCKET" -- storage rm "gs://$BUILD_SOURCE_BUCKET/" --recursive
 remove artifacts repositories describe "$REPOSITORY" "--location=$REGION" -- \
   artifacts repositories delete "$REPOSITORY" "--location=$REGION"
 
