@@ -215,6 +215,39 @@ public sealed partial class CloudBuildConfigTests
         }
     }
 
+    [Fact]
+    public async Task Pipeline_gives_a_trigger_made_without_a_substitution_the_missing_one_and_changes_nothing_else()
+    {
+        using var space = new DeploySpace();
+        space.WriteEnv("prod", settings: new Dictionary<string, string?> { ["GITHUB_REPOSITORY"] = "acme/shop" });
+        using var gcloud = new FakeGcloud();
+        gcloud.Seed("builds.connections", "cloudrunspace-app-github"); // authorised after pipeline.sh's first run
+        var first = await gcloud.RunAsync(space.Folder, "deploy/pipeline.sh");
+        Assert.True(first.ExitCode == 0, first.Output);
+        var trigger = gcloud.Resource("builds.triggers", "|cloudrunspace-app-prod-deploy");
+        var made = Substitutions((string)trigger["flags"]!["substitutions"]!);
+        Assert.Equal("cloudrunspace-app-prod-images", made["_REPOSITORY"]);
+
+        // As a trigger an earlier version of pipeline.sh made: no _REPOSITORY.
+        var folder = Path.Combine(gcloud.StateFolder, "resources", "builds.triggers");
+        var file = Directory.GetFiles(folder).Single();
+        var old = made.Where(kv => kv.Key != "_REPOSITORY").ToDictionary();
+        trigger["flags"]!["substitutions"] = string.Join(',', old.Select(kv => $"{kv.Key}={kv.Value}"));
+        File.WriteAllText(file, trigger.ToJsonString());
+
+        var before = gcloud.Calls().Count;
+        var again = await gcloud.RunAsync(space.Folder, "deploy/pipeline.sh");
+        Assert.True(again.ExitCode == 0, again.Output);
+        var calls = gcloud.Calls().Skip(before).ToList();
+        Assert.DoesNotContain(calls, c => c.Words.Contains("create"));
+        var update = Assert.Single(calls, c => c.Is("builds", "triggers", "update", "github", "cloudrunspace-app-prod-deploy"));
+        Assert.Equal("us-central1", update.Flag("--region"));
+        Assert.Equal(made, Substitutions((string)gcloud.Resource("builds.triggers", "|cloudrunspace-app-prod-deploy")["flags"]!["substitutions"]!));
+    }
+
+    private static Dictionary<string, string> Substitutions(string value) =>
+        value.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
     [GeneratedRegex(@"^[a-z0-9.-]+(/[a-z0-9._-]+)+(@sha256:[0-9a-f]{64}|:[0-9]+(\.[0-9]+)+(-[a-z0-9_.-]+)?)$")]
     private static partial Regex PinnedImage();
 }

@@ -3,7 +3,9 @@
 # services when it deploys them. A release never deploys over a newer one: before each of its steps it
 # reads the labels, and when a newer release has already reached the job or a service it stops there.
 # So two pushes in quick succession end with the newer commit serving, whichever build finishes last,
-# and the job (with its migration scripts) is never replaced by an older one.
+# and the job (with its migration scripts) is never replaced by an older one. Reading the labels and
+# deploying are two calls: two releases that reach the same step within a few seconds of each other are
+# not ordered there; deploy again (deploy/deploy.sh) if the older one won.
 #
 # The key is the UTC time the release was planned (the plan step of cloudbuild.yaml; up.sh's first
 # release), to the nanosecond where `date` has them, then the image tag:
