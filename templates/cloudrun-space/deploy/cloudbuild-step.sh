@@ -1,37 +1,50 @@
 #!/usr/bin/env bash
 # Usage: deploy/cloudbuild-step.sh STEP --env NAME --tag TAG [--region REGION] [--rollout true|false]
-#                                  [--out FILE] [--dry-run] [--help]
+#                                  [--plan FILE] [--repository NAME] [--deployer EMAIL]
+#                                  [--project-id ID] [--dry-run] [--help]
 #
-# One step of cloudbuild.yaml, run by Cloud Build in the cloud-sdk image as the deployer account.
+# One step of cloudbuild.yaml, run by Cloud Build in the Google Cloud CLI image as the deployer account.
 # The deploy settings come from deploy/env/NAME.env and deploy/lib/services.sh, the same ones up.sh uses.
 #
-#   plan       write the image names for the docker steps to FILE (--out, default /workspace/images.env)
+#   plan       write the image names and the release's order key to FILE (--plan) for the next steps
 #   migrate    deploy and run the migration job (waits; a failed migration fails the build)
 #   backend    deploy the backend and send it all traffic
 #   frontend   deploy the frontend and send it all traffic
 #
-#   --env NAME        the environment (deploy/env/NAME.env)
-#   --tag TAG         the image tag ($SHORT_SHA)
-#   --region REGION   must equal the environment's REGION (guards a trigger set up for another region)
-#   --rollout false   do nothing in migrate/backend/frontend (up.sh builds images only, then rolls out itself)
-#   --dry-run         print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
-#   --help            show this text
+# Before migrate, backend and frontend the step reads the release labels of the job and both services:
+# when a newer release (planned later) has already reached one of them, it deploys nothing, says so and
+# succeeds, so an older build never replaces what a newer one deployed (deploy/lib/release.sh).
+#
+#   --env NAME          the environment (deploy/env/NAME.env)
+#   --tag TAG           the image tag ($SHORT_SHA)
+#   --plan FILE         the plan the first step writes and the others read (default /workspace/release.env)
+#   --region REGION     must equal the environment's REGION (guards a trigger set up for another region)
+#   --repository NAME   plan: must equal the Artifact Registry repository the environment's names derive
+#   --deployer EMAIL    plan: must equal the environment's deployer account
+#   --project-id ID     plan: must equal the environment's PROJECT_ID
+#   --rollout false     do nothing in migrate/backend/frontend (up.sh builds images only, then rolls out itself)
+#   --dry-run           print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
+#   --help              show this text
 set -euo pipefail
 # shellcheck source=lib/load.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/load.sh"
 
 parse_common_options "$0" "$@"
 set -- "${REST_ARGS[@]}"
-step='' tag='' build_region='' rollout=true out=/workspace/images.env
+step='' tag='' build_region='' rollout=true plan=/workspace/release.env
+build_repository='' build_deployer='' build_project=''
 while (($#)); do
   case $1 in
-    --tag | --region | --rollout | --out)
+    --tag | --region | --rollout | --plan | --repository | --deployer | --project-id)
       (($# >= 2)) || die "$1 needs a value"
       case $1 in
         --tag) tag=$2 ;;
         --region) build_region=$2 ;;
         --rollout) rollout=$2 ;;
-        --out) out=$2 ;;
+        --plan) plan=$2 ;;
+        --repository) build_repository=$2 ;;
+        --deployer) build_deployer=$2 ;;
+        --project-id) build_project=$2 ;;
       esac
       shift
       ;;
@@ -51,12 +64,38 @@ load_env "$DEPLOY_DIR"
   die "--tag '$tag' is not a valid image tag (builds started by hand must pass SHORT_SHA: use deploy/deploy.sh)"
 [[ $rollout == true || $rollout == false ]] || die "--rollout takes true or false"
 
+# check_substitution NAME GIVEN DERIVED WHAT: stops the build when a substitution disagrees with the
+# environment. cloudbuild.yaml's `images:` list is written with the substitutions, the pushes with the
+# names derived here: they must be the same images.
+check_substitution() {
+  [[ -z $2 || $2 == "$3" ]] ||
+    die "the build's $1 is '$2' but $ENV_FILE gives $4 '$3' (deploy/lib/names.sh): start builds with deploy/deploy.sh or the trigger deploy/pipeline.sh makes, which pass $1=$3"
+}
+
+# read_plan: sets RELEASE_ORDER from the plan the plan step wrote. On --dry-run without a plan, a
+# placeholder.
+read_plan() {
+  if [[ ! -f $plan && $DRY_RUN == true ]]; then
+    RELEASE_ORDER=RELEASE_ORDER
+    return 0
+  fi
+  [[ -f $plan ]] || die "no plan at $plan: the plan step writes it first"
+  RELEASE_ORDER=$(sed -n 's/^RELEASE_ORDER=//p' "$plan")
+  valid_release_order "$RELEASE_ORDER" || die "$plan holds no valid RELEASE_ORDER"
+}
+
 case $step in
   plan)
+    check_substitution _REPOSITORY "$build_repository" "$REPOSITORY" "the repository"
+    check_substitution _DEPLOYER_SA "$build_deployer" "$DEPLOYER_SA" "the deployer"
+    check_substitution PROJECT_ID "$build_project" "$PROJECT_ID" PROJECT_ID
+    release=$(new_release_order "$tag")
     if [[ $DRY_RUN == true ]]; then
-      log "dry run: would write the image names to $out"
+      log "dry run: would write the image names and release $release to $plan"
     else
-      printf 'BACKEND_IMAGE=%s\nFRONTEND_IMAGE=%s\n' "$BACKEND_IMAGE_NAME:$tag" "$FRONTEND_IMAGE_NAME:$tag" >"$out"
+      printf 'BACKEND_IMAGE=%s\nFRONTEND_IMAGE=%s\nRELEASE_ORDER=%s\n' \
+        "$BACKEND_IMAGE_NAME:$tag" "$FRONTEND_IMAGE_NAME:$tag" "$release" >"$plan"
+      log "release $release: $BACKEND_IMAGE_NAME:$tag and $FRONTEND_IMAGE_NAME:$tag"
     fi
     ;;
   migrate | backend | frontend)
@@ -65,6 +104,11 @@ case $step in
       exit 0
     fi
     require_gcloud
+    read_plan
+    if release_superseded; then
+      log "release $RELEASE_ORDER is older than release $SUPERSEDED_BY, which has already reached $APP ($ENVIRONMENT): skipping $step and the rest of this rollout"
+      exit 0
+    fi
     case $step in
       migrate) release_migrate "$BACKEND_IMAGE_NAME:$tag" ;;
       backend) release_backend "$BACKEND_IMAGE_NAME:$tag" ;;

@@ -18,4 +18,8 @@ parse_common_options "$0" "$@"
 ((${#REST_ARGS[@]} == 0)) || die "unexpected argument '${REST_ARGS[0]}' (see --help)"
 load_env "$DEPLOY_DIR"
 require_gcloud
+# Without it gcloud would make a bucket of that name with default settings, which the deployer cannot read.
+if [[ $DRY_RUN == false ]] && ! exists storage buckets describe "gs://$BUILD_SOURCE_BUCKET"; then
+  die "the build source bucket $BUILD_SOURCE_BUCKET does not exist (or you may not see it): run deploy/up.sh first"
+fi
 build_images "$(source_tag)" true

@@ -2,10 +2,10 @@
 # Usage: deploy/down.sh [--env NAME] [--yes] [--delete-database[=INSTANCE]] [--dry-run] [--help]
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
-# order: trigger, services and job, secrets, the Data Protection key bucket (with its keys), images,
-# connector, NAT, router, service-networking peering, address, subnet, network, roles and service
-# accounts. Bindings on a deleted secret or bucket go with it. What is already gone is skipped. The
-# enabled APIs stay enabled.
+# order: trigger, services and job, secrets, the Data Protection key bucket (with its keys), the build
+# source bucket, images, connector, NAT, router, service-networking peering, address, subnet, network,
+# roles and service accounts. Bindings on a deleted secret or bucket go with it. What is already gone is
+# skipped. The enabled APIs stay enabled.
 #
 # Unless --delete-database is given, the Cloud SQL instance (deletion protection) and its data stay, and
 # with them the secrets holding its connection strings and what the instance needs: the network, the
@@ -135,6 +135,7 @@ for secret in $(printf '%s\n' "${secrets[@]}" | sort -u); do
 done
 # Recursive: every object (all versions) first, then the bucket.
 remove storage buckets describe "gs://$DP_KEYS_BUCKET" -- storage rm "gs://$DP_KEYS_BUCKET/" --recursive
+remove storage buckets describe "gs://$BUILD_SOURCE_BUCKET" -- storage rm "gs://$BUILD_SOURCE_BUCKET/" --recursive
 remove artifacts repositories describe "$REPOSITORY" "--location=$REGION" -- \
   artifacts repositories delete "$REPOSITORY" "--location=$REGION"
 

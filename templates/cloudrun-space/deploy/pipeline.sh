@@ -41,14 +41,18 @@ else
     "--remote-uri=https://github.com/$GITHUB_REPOSITORY.git"
 fi
 
+# What cloudbuild.yaml needs from the trigger; an existing trigger gets them again (a trigger made by an
+# earlier version of this script may lack one).
+substitutions="_ENV=$ENVIRONMENT,_REGION=$REGION,_DEPLOYER_SA=$DEPLOYER_SA,_REPOSITORY=$REPOSITORY,_ROLLOUT=true"
 if exists builds triggers describe "$TRIGGER" "--region=$REGION"; then
-  log "trigger $TRIGGER exists"
+  log "trigger $TRIGGER exists; setting its substitutions"
+  gc builds triggers update github "$TRIGGER" "--region=$REGION" "--update-substitutions=$substitutions"
 else
   gc builds triggers create github "--name=$TRIGGER" "--region=$REGION" \
     "--repository=projects/$PROJECT_ID/locations/$REGION/connections/$connection/repositories/$GITHUB_REPO_LINK" \
     "--branch-pattern=^$GITHUB_BRANCH\$" --build-config=cloudbuild.yaml \
     "--service-account=projects/$PROJECT_ID/serviceAccounts/$DEPLOYER_SA" \
-    "--substitutions=_ENV=$ENVIRONMENT,_REGION=$REGION,_DEPLOYER_SA=$DEPLOYER_SA,_ROLLOUT=true" \
+    "--substitutions=$substitutions" \
     "--description=Deploy $APP ($ENVIRONMENT) on push to $GITHUB_BRANCH"
 fi
 log "every push to $GITHUB_BRANCH of $GITHUB_REPOSITORY now deploys '$ENVIRONMENT'"

@@ -4,8 +4,9 @@
 # Provisions the whole private space in the project of deploy/env/NAME.env (default: prod) and
 # deploys it: APIs, VPC with NAT and private services access, Cloud SQL on private IP, secrets,
 # service accounts and their roles, Artifact Registry, the frontend's Data Protection key bucket and
-# certificate (made with openssl on the first run only), images (Cloud Build), the migration job, the
-# backend (internal) and the frontend (public). Prints the frontend's URL.
+# certificate (made with openssl on the first run only), the staging bucket of build sources, images
+# (Cloud Build), the migration job, the backend (internal) and the frontend (public). Prints the
+# frontend's URL.
 #
 # Idempotent: what exists is left as it is, so a second run creates nothing. The Cloud SQL instance's
 # tier, availability and flags follow the env file: after an edit, one patch changes what the edit changed
@@ -65,6 +66,8 @@ first_release() {
   fi
   local tag
   tag=$(source_tag)
+  # shellcheck disable=SC2034 # the release's order key, written as a label by every deploy (lib/release.sh)
+  RELEASE_ORDER=$(new_release_order "$tag")
   build_images "$tag" false
   release_migrate "$BACKEND_IMAGE_NAME:$tag"
   release_backend "$BACKEND_IMAGE_NAME:$tag"
@@ -84,6 +87,7 @@ ensure_database_users
 grant_secret_access
 reconcile_backend_pool_size
 ensure_data_protection
+ensure_build_source_bucket
 first_release
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker

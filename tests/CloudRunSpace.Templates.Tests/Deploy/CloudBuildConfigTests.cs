@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using CloudRunSpace.Templates.Tests.Infrastructure;
 using NJsonSchema;
 using YamlDotNet.Serialization;
@@ -6,7 +7,7 @@ using YamlDotNet.Serialization;
 namespace CloudRunSpace.Templates.Tests.Deploy;
 
 /// <summary>cloudbuild.yaml is a valid build config and deploys with exactly the flags up.sh uses.</summary>
-public sealed class CloudBuildConfigTests
+public sealed partial class CloudBuildConfigTests
 {
     private static string CloudBuildYaml => Path.Combine(RepositoryPaths.TemplateFolder, "cloudbuild.yaml");
 
@@ -50,7 +51,7 @@ public sealed class CloudBuildConfigTests
         foreach (var (id, step) in new[] { ("migrate", "migrate"), ("deploy-backend", "backend"), ("deploy-frontend", "frontend") })
         {
             var args = steps[id]["args"]!.AsArray().Select(a => (string)a!).ToList();
-            Assert.StartsWith("gcr.io/google.com/cloudsdktool/cloud-sdk", (string?)steps[id]["name"]);
+            Assert.StartsWith("gcr.io/google.com/cloudsdktool/google-cloud-cli:", (string?)steps[id]["name"]);
             Assert.Equal(["deploy/cloudbuild-step.sh", step], args.Take(2));
             Assert.Equal("$_ENV", args[args.IndexOf("--env") + 1]);
         }
@@ -71,18 +72,23 @@ public sealed class CloudBuildConfigTests
         var fromUp = gcloud.Calls();
 
         gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber; // as cloudbuild.yaml passes it
-        foreach (var step in new[] { "migrate", "backend", "frontend" })
+        var plan = Path.Combine(space.Folder, "release.env");
+        foreach (var step in new[] { "plan", "migrate", "backend", "frontend" })
         {
-            var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", step, "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
+            var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", step, "--env", "prod", "--region", "us-central1", "--tag", "abc1234", "--plan", plan);
             Assert.True(result.ExitCode == 0, result.Output);
         }
 
         var fromBuild = gcloud.Calls().Skip(fromUp.Count).ToList();
+        // The same flags but for the image tag and the release's order key (both this release's own).
         var deploys = (IEnumerable<GcloudCall> calls) => calls.Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy"))
-            .Select(c => string.Join(' ', c.Argv.Select(a => a.StartsWith("--image=", StringComparison.Ordinal) ? a[..a.LastIndexOf(':')] : a)))
+            .Select(c => string.Join(' ', c.Argv.Select(a => a.StartsWith("--image=", StringComparison.Ordinal) || a.Contains("labels=release-order=", StringComparison.Ordinal) ? a[..a.LastIndexOf(a.StartsWith("--image=", StringComparison.Ordinal) ? ':' : '=')] : a)))
             .ToList();
         Assert.Equal(3, deploys(fromUp).Count);
         Assert.Equal(deploys(fromUp), deploys(fromBuild));
+        var release = File.ReadAllLines(plan).Single(l => l.StartsWith("RELEASE_ORDER=", StringComparison.Ordinal))["RELEASE_ORDER=".Length..];
+        Assert.All(fromBuild.Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy")),
+            c => Assert.Equal(release, ReleaseOrderTests.ReleaseLabel(c)));
         Assert.All(fromBuild.Where(c => c.Is("run", "deploy")), c => Assert.EndsWith(":abc1234", c.Flag("--image")));
 
         // The frontend's shared key ring in the build's deploy too: the certificate version it looked up
@@ -101,7 +107,10 @@ public sealed class CloudBuildConfigTests
         space.WriteEnv("prod");
         using var gcloud = new FakeGcloud();
         gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber;
-        var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
+        var plan = Path.Combine(space.Folder, "release.env");
+        var planned = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "plan", "--env", "prod", "--tag", "abc1234", "--plan", plan);
+        Assert.True(planned.ExitCode == 0, planned.Output);
+        var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234", "--plan", plan);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("error: secret cloudrunspace-app-prod-dp-cert has no version to pin", result.StandardError);
         Assert.Contains("deploy/up.sh", result.StandardError);
@@ -119,4 +128,126 @@ public sealed class CloudBuildConfigTests
         Assert.Contains("REGION=us-central1", result.StandardError);
         Assert.Empty(gcloud.Calls());
     }
+
+    [Fact]
+    public void Every_builder_image_is_pinned_to_a_version_and_the_cli_steps_share_one()
+    {
+        var steps = ConfigAsJson()["steps"]!.AsArray().Select(s => s!.AsObject()).ToList();
+        var images = steps.Select(s => (string)s["name"]!).ToList();
+        // A digest, or a tag naming a version (digits first): never a moving tag such as latest, slim or stable.
+        Assert.All(images, image => Assert.Matches(PinnedImage(), image));
+        var cli = steps.Where(s => s["args"]!.AsArray().Select(a => (string)a!).FirstOrDefault() == "deploy/cloudbuild-step.sh")
+            .Select(s => (string)s["name"]!).Distinct().ToList();
+        Assert.Equal(["gcr.io/google.com/cloudsdktool/google-cloud-cli:578.0.0-stable"], cli);
+        Assert.Equal(["gcr.io/cloud-builders/docker:24.0.9"], images.Except(cli).Distinct());
+    }
+
+    [Fact]
+    public async Task The_images_list_names_the_pushed_images_so_cloud_build_records_their_provenance()
+    {
+        var config = ConfigAsJson();
+        var listed = config["images"]!.AsArray().Select(i => (string)i!).ToList();
+        Assert.Equal(["$_REGION-docker.pkg.dev/$PROJECT_ID/$_REPOSITORY/backend:$SHORT_SHA", "$_REGION-docker.pkg.dev/$PROJECT_ID/$_REPOSITORY/frontend:$SHORT_SHA"], listed);
+        Assert.True(config["substitutions"]!.AsObject().ContainsKey("_REPOSITORY"));
+
+        // With the substitutions deploy.sh passes, the same names the plan step gives the docker steps.
+        using var space = new DeploySpace();
+        space.WriteEnv("prod");
+        using var gcloud = new FakeGcloud();
+        var deploy = await gcloud.RunAsync(space.Folder, "deploy/deploy.sh", "--dry-run");
+        Assert.True(deploy.ExitCode == 0, deploy.Output);
+        var submit = Assert.Single(DryRunOutput.Calls(deploy.StandardOutput), c => c.Is("builds", "submit"));
+        var substitutions = submit.Flag("--substitutions")!.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        substitutions["PROJECT_ID"] = "my-gcp-project";
+        var plan = Path.Combine(space.Folder, "release.env");
+        var planned = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "plan", "--env", "prod", "--tag", substitutions["SHORT_SHA"], "--plan", plan,
+            "--repository", substitutions["_REPOSITORY"], "--deployer", substitutions["_DEPLOYER_SA"], "--project-id", "my-gcp-project");
+        Assert.True(planned.ExitCode == 0, planned.Output);
+        var pushed = File.ReadAllLines(plan).Where(l => l.Contains("_IMAGE=", StringComparison.Ordinal)).Select(l => l.Split('=', 2)[1]).ToList();
+        var substituted = listed.Select(i => Regex.Replace(i, @"\$(_?[A-Z_]+)", m => substitutions[m.Groups[1].Value])).ToList();
+        Assert.Equal(pushed, substituted);
+
+        // The docker steps push before the deploy steps run (images: pushes only once every step is done).
+        var steps = config["steps"]!.AsArray().Select(s => s!.AsObject()).ToDictionary(s => (string)s["id"]!);
+        foreach (var id in new[] { "build-backend", "build-frontend" })
+        {
+            Assert.Contains("docker push", (string?)steps[id]["args"]![1]);
+        }
+    }
+
+    [Theory]
+    [InlineData("--repository", "another-images", "_REPOSITORY")]
+    [InlineData("--deployer", "someone@my-gcp-project.iam.gserviceaccount.com", "_DEPLOYER_SA")]
+    [InlineData("--project-id", "another-project", "PROJECT_ID")]
+    public async Task The_plan_step_stops_when_a_substitution_disagrees_with_the_environment(string option, string value, string substitution)
+    {
+        using var space = new DeploySpace();
+        space.WriteEnv("prod");
+        using var gcloud = new FakeGcloud();
+        var plan = Path.Combine(space.Folder, "release.env");
+        var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "plan", "--env", "prod", "--tag", "abc1234", "--plan", plan, option, value);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"error: the build's {substitution} is '{value}'", result.StandardError);
+        Assert.Contains("deploy/deploy.sh", result.StandardError);
+        Assert.False(File.Exists(plan));
+        Assert.Empty(gcloud.Calls());
+    }
+
+    [Fact]
+    public async Task Deploy_up_and_the_trigger_pass_every_substitution_the_config_uses()
+    {
+        var config = ConfigAsJson();
+        var used = Regex.Matches(File.ReadAllText(CloudBuildYaml), @"\$(_[A-Z_]+)").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.Equal(used.Order(), config["substitutions"]!.AsObject().Select(kv => kv.Key).Order());
+
+        using var space = new DeploySpace();
+        space.WriteEnv("prod", settings: new Dictionary<string, string?> { ["GITHUB_REPOSITORY"] = "acme/shop" });
+        using var gcloud = new FakeGcloud();
+        var passed = new List<string>();
+        foreach (var script in new[] { "deploy/deploy.sh", "deploy/up.sh", "deploy/pipeline.sh" })
+        {
+            var run = await gcloud.RunAsync(space.Folder, script, "--dry-run");
+            Assert.True(run.ExitCode == 0, run.Output);
+            var call = Assert.Single(DryRunOutput.Calls(run.StandardOutput), c => c.Is("builds", "submit") || c.Is("builds", "triggers", "create"));
+            var keys = call.Flag("--substitutions")!.Split(',').Select(p => p.Split('=', 2)[0]).ToHashSet();
+            Assert.True(used.IsSubsetOf(keys), $"{script} passes {string.Join(',', keys)}");
+            Assert.Contains("_REPOSITORY=cloudrunspace-app-prod-images", call.Flag("--substitutions"));
+        }
+    }
+
+    [Fact]
+    public async Task Pipeline_gives_a_trigger_made_without_a_substitution_the_missing_one_and_changes_nothing_else()
+    {
+        using var space = new DeploySpace();
+        space.WriteEnv("prod", settings: new Dictionary<string, string?> { ["GITHUB_REPOSITORY"] = "acme/shop" });
+        using var gcloud = new FakeGcloud();
+        gcloud.Seed("builds.connections", "cloudrunspace-app-github"); // authorised after pipeline.sh's first run
+        var first = await gcloud.RunAsync(space.Folder, "deploy/pipeline.sh");
+        Assert.True(first.ExitCode == 0, first.Output);
+        var trigger = gcloud.Resource("builds.triggers", "|cloudrunspace-app-prod-deploy");
+        var made = Substitutions((string)trigger["flags"]!["substitutions"]!);
+        Assert.Equal("cloudrunspace-app-prod-images", made["_REPOSITORY"]);
+
+        // As a trigger an earlier version of pipeline.sh made: no _REPOSITORY.
+        var folder = Path.Combine(gcloud.StateFolder, "resources", "builds.triggers");
+        var file = Directory.GetFiles(folder).Single();
+        var old = made.Where(kv => kv.Key != "_REPOSITORY").ToDictionary();
+        trigger["flags"]!["substitutions"] = string.Join(',', old.Select(kv => $"{kv.Key}={kv.Value}"));
+        File.WriteAllText(file, trigger.ToJsonString());
+
+        var before = gcloud.Calls().Count;
+        var again = await gcloud.RunAsync(space.Folder, "deploy/pipeline.sh");
+        Assert.True(again.ExitCode == 0, again.Output);
+        var calls = gcloud.Calls().Skip(before).ToList();
+        Assert.DoesNotContain(calls, c => c.Words.Contains("create"));
+        var update = Assert.Single(calls, c => c.Is("builds", "triggers", "update", "github", "cloudrunspace-app-prod-deploy"));
+        Assert.Equal("us-central1", update.Flag("--region"));
+        Assert.Equal(made, Substitutions((string)gcloud.Resource("builds.triggers", "|cloudrunspace-app-prod-deploy")["flags"]!["substitutions"]!));
+    }
+
+    private static Dictionary<string, string> Substitutions(string value) =>
+        value.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
+    [GeneratedRegex(@"^[a-z0-9.-]+(/[a-z0-9._-]+)+(@sha256:[0-9a-f]{64}|:[0-9]+(\.[0-9]+)+(-[a-z0-9_.-]+)?)$")]
+    private static partial Regex PinnedImage();
 }

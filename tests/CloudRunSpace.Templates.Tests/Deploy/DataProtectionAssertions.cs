@@ -65,7 +65,7 @@ public static partial class DataProtectionAssertions
 
         Assert.Matches(BucketName(), bucketName);
         Assert.True(bucketName.Length <= 63, bucketName);
-        var bucketCreate = Assert.Single(calls, c => c.Is("storage", "buckets", "create"));
+        var bucketCreate = Assert.Single(calls, c => c.Is("storage", "buckets", "create") && c.Words[^1].EndsWith("-dp-keys", StringComparison.Ordinal));
         Assert.Equal(["storage", "buckets", "create", $"gs://{bucketName}"], bucketCreate.Words);
         var bucket = gcloud.Resource("storage.buckets", $"|gs://{bucketName}");
         Assert.Equal("us-central1", (string?)bucket["flags"]!["location"]);

@@ -29,7 +29,7 @@ public sealed class DataProtectionTests
         Assert.True(up.ExitCode == 0, up.Output);
         var fromUp = gcloud.Calls();
         Assert.Empty(gcloud.StubCalls("openssl"));
-        Assert.DoesNotContain(fromUp, c => c.Is("storage", "buckets", "create") || c.Is("secrets", "create", Secret) || c.Is("secrets", "versions", "add", Secret));
+        Assert.DoesNotContain(fromUp, c => c.Is("storage", "buckets", "create", $"gs://{Bucket}") || c.Is("secrets", "create", Secret) || c.Is("secrets", "versions", "add", Secret));
         Assert.Equal(["certificate 1", "certificate 2", "certificate 3"], gcloud.Resource("secrets", "|" + Secret)["versions"]!.AsArray().Select(v => (string)v!));
         DataProtectionAssertions.AssertFrontendFlags(Assert.Single(fromUp, c => c.Is("run", "deploy", $"{App}-prod-frontend")), Bucket, Secret, "3");
         // The bindings are (re)made on what exists.
@@ -38,7 +38,10 @@ public sealed class DataProtectionTests
         Assert.Contains($"{frontendSa} roles/secretmanager.secretAccessor", DataProtectionAssertions.Bindings(gcloud.Resource("secrets", "|" + Secret)));
 
         gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber;
-        var build = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
+        var plan = Path.Combine(space.Folder, "release.env");
+        var planned = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "plan", "--env", "prod", "--tag", "abc1234", "--plan", plan);
+        Assert.True(planned.ExitCode == 0, planned.Output);
+        var build = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234", "--plan", plan);
         Assert.True(build.ExitCode == 0, build.Output);
         var canary = await gcloud.RunAsync(space.Folder, "deploy/traffic.sh", "canary", "frontend", "--image-tag", "abc1234");
         Assert.True(canary.ExitCode == 0, canary.Output);

@@ -45,7 +45,7 @@ public sealed partial class ResourceNameTests
             calls.Where(c => c.Is("iam", "service-accounts", "create")).Select(c => c.Words[3]).ToList(),
             calls.Where(c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy")).Select(c => c.Words[^1]).ToList(),
             calls.Single(c => c.Is("compute", "networks", "vpc-access", "connectors", "create")).Words[^1],
-            calls.Single(c => c.Is("storage", "buckets", "create")).Words[^1]["gs://".Length..]);
+            calls.Single(c => c.Is("storage", "buckets", "create") && c.Words[^1].EndsWith("-dp-keys", StringComparison.Ordinal)).Words[^1]["gs://".Length..]);
     }
 
     [GeneratedRegex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]

@@ -11,3 +11,5 @@ source "$DEPLOY_DIR/lib/config.sh"
 source "$DEPLOY_DIR/lib/names.sh"
 # shellcheck source=services.sh
 source "$DEPLOY_DIR/lib/services.sh"
+# shellcheck source=release.sh
+source "$DEPLOY_DIR/lib/release.sh"

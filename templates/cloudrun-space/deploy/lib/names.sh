@@ -59,9 +59,14 @@ derive_names() {
   # Bucket names are global across all projects: the project id makes this one unique. 3-63
   # characters (lowercase letters, digits, hyphens; begins with the project id's letter); '-dp-keys' is 8.
   DP_KEYS_BUCKET="$(fit "$PROJECT_ID-$base" 55)-dp-keys"
+  # The staging bucket of the sources Cloud Build builds (deploy/lib/build.sh); '-build-sources' is 14.
+  BUILD_SOURCE_BUCKET="$(fit "$PROJECT_ID-$base" 49)-build-sources"
   # Cloud Storage refuses bucket names that begin with "goog" or contain "google".
-  [[ $DP_KEYS_BUCKET != goog* && $DP_KEYS_BUCKET != *google* ]] ||
-    die "the Data Protection bucket name $DP_KEYS_BUCKET would begin with 'goog' or contain 'google', which Cloud Storage refuses: choose another APP (or project)"
+  local bucket
+  for bucket in "$DP_KEYS_BUCKET" "$BUILD_SOURCE_BUCKET"; do
+    [[ $bucket != goog* && $bucket != *google* ]] ||
+      die "the bucket name $bucket would begin with 'goog' or contain 'google', which Cloud Storage refuses: choose another APP (or project)"
+  done
   DB_NAME=$(fit "${APP//-/_}" 63)
   DB_NAME=${DB_NAME//-/_}
 

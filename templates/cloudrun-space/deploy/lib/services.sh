@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The one definition of how the migration job, the backend and the frontend are deployed. up.sh and
-# the Cloud Build steps (through release.sh) both call these functions, so the two cannot drift apart.
+# the Cloud Build steps (through cloudbuild-step.sh) both call these functions, so the two cannot drift apart.
 
 # Health endpoints of both services (ServiceDefaults): readiness checks the database, liveness the process.
 readonly STARTUP_PROBE='httpGet.path=/healthz/ready,initialDelaySeconds=0,periodSeconds=5,timeoutSeconds=3,failureThreshold=24'
@@ -203,27 +203,29 @@ frontend_deploy_flags() {
 # Deploys (create or update) the migration job and runs it to completion: a failed migration fails the
 # caller before any service gets new code.
 release_migrate() {
-  local flags
+  local flags label
   resolve_db_ca_version
   resolve_db_secret_versions
   flags=$(migrate_job_flags "$1")
   local -a args
   mapfile -t args <<<"$flags"
+  label=$(release_label_flag labels)
   log "migrating the database with job $MIGRATE_JOB"
-  gc run jobs deploy "$MIGRATE_JOB" "${args[@]}" --execute-now --wait
+  gc run jobs deploy "$MIGRATE_JOB" "${args[@]}" "$label" --execute-now --wait
 }
 
 # release_service ROLE SERVICE FLAGS_FUNCTION IMAGE: deploys IMAGE with the flags FLAGS_FUNCTION computes.
 # A traffic split or pin (traffic.sh) would keep the new revision at 0 %: a release sends all traffic
 # to the revision it just deployed.
 release_service() {
-  local role="$1" service="$2" flags_function="$3" image="$4" flags
+  local role="$1" service="$2" flags_function="$3" image="$4" flags label
   resolve_project_number
   flags=$("$flags_function" "$image")
   local -a args
   mapfile -t args <<<"$flags"
   log "deploying $role $service"
-  gc run deploy "$service" "${args[@]}"
+  label=$(release_label_flag update-labels)
+  gc run deploy "$service" "${args[@]}" "$label"
   gc run services update-traffic "$service" "--region=$REGION" --to-latest
 }
 
