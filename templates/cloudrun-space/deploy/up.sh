@@ -8,7 +8,11 @@
 # backend (internal) and the frontend (public). Prints the frontend's URL.
 #
 # Idempotent: what exists is left as it is, so a second run creates nothing. Once the services exist,
-# ship new code with deploy/deploy.sh (or a git push, after deploy/pipeline.sh).
+# ship new code with deploy/deploy.sh (or a git push, after deploy/pipeline.sh); a service setting
+# edited in the env file since (BACKEND_* or FRONTEND_ concurrency, CPU, memory, min and max
+# instances) is applied to the running service by the next run, which prints each difference.
+# The frontend is made public by turning its invoker IAM check off (no allUsers binding); where an
+# organisation policy forbids that, the script says what to ask the organisation's administrator for.
 #
 #   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
 #   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them;
@@ -52,7 +56,9 @@ ensure_repository() {
 }
 
 # The first release is made here, not by Cloud Build: the invoker binding must sit between the
-# backend's and the frontend's deploys, and the deployer may not set IAM policies.
+# backend's and the frontend's deploys, and the deployer may not set IAM policies (the frontend's
+# public access included). Sets RELEASED=true when it deployed.
+RELEASED=false
 first_release() {
   if exists run jobs describe "$MIGRATE_JOB" "--region=$REGION" &&
     exists run services describe "$BACKEND_SERVICE" "--region=$REGION" &&
@@ -66,7 +72,19 @@ first_release() {
   release_migrate "$BACKEND_IMAGE_NAME:$tag"
   release_backend "$BACKEND_IMAGE_NAME:$tag"
   grant_backend_invoker
-  release_frontend "$FRONTEND_IMAGE_NAME:$tag"
+  release_frontend "$FRONTEND_IMAGE_NAME:$tag" public
+  RELEASED=true
+}
+
+# Services that existed already: the env file's settings reach them, and the frontend is public.
+reconcile_services() {
+  [[ $RELEASED == false ]] || return 0
+  reconcile_service BACKEND "$BACKEND_SERVICE"
+  reconcile_service FRONTEND "$FRONTEND_SERVICE"
+  if [[ $DRY_RUN == false && $SERVICE_INVOKER_IAM_DISABLED != true ]]; then
+    log "making the frontend public (turning its invoker IAM check off)"
+    gc_public run services update "$FRONTEND_SERVICE" "--region=$REGION" --no-invoker-iam-check
+  fi
 }
 
 enable_apis
@@ -80,6 +98,8 @@ ensure_database_users
 grant_secret_access
 ensure_data_protection
 first_release
+reconcile_services
+grant_deployer_run_roles
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker
 
