@@ -103,7 +103,9 @@ grant_deployer_run_roles
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker
 
-if [[ $DRY_RUN == true ]]; then
+if [[ $PUBLIC_ACCESS_REFUSED == true ]]; then
+  die "$(public_access_refused_message)"
+elif [[ $DRY_RUN == true ]]; then
   log "dry run: nothing was changed"
 else
   url=$(gc run services describe "$FRONTEND_SERVICE" "--region=$REGION" --format='value(status.url)')

@@ -200,13 +200,15 @@ release_frontend() {
 
 # The organisation policy constraint that can forbid turning a service's invoker IAM check off.
 readonly INVOKER_IAM_CONSTRAINT=run.managed.requireInvokerIam
+# Set to true by gc_public when that constraint refused.
+PUBLIC_ACCESS_REFUSED=false
 
 # gc_public GCLOUD_ARGS...: runs a gcloud call that turns the frontend's invoker IAM check off
 # (--no-invoker-iam-check), which makes it public without an allUsers binding (so Domain Restricted
 # Sharing does not stand in the way). Its output is shown; another failure stops the script as any
 # failed call does. When the organisation enforces constraints/run.managed.requireInvokerIam, a refused
-# deploy is made again without the flag (the frontend then exists, private), and the script stops
-# saying what to ask the organisation's administrator for.
+# deploy is made again without the flag (the frontend then exists, private), and PUBLIC_ACCESS_REFUSED
+# is set: the caller finishes the rest, then stops with public_access_refused_message.
 # https://cloud.google.com/run/docs/authenticating/public
 gc_public() {
   local output status=0
@@ -221,9 +223,8 @@ gc_public() {
     done
     log "deploying the frontend without public access"
     gc "${without[@]}"
-    gc run services update-traffic "$FRONTEND_SERVICE" "--region=$REGION" --to-latest
   fi
-  die "$(public_access_refused_message)"
+  PUBLIC_ACCESS_REFUSED=true
 }
 
 # What was refused, that the rest is up, and what to ask for.
