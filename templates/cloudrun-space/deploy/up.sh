@@ -8,9 +8,10 @@
 # backend (internal) and the frontend (public). Prints the frontend's URL.
 #
 # Idempotent: what exists is left as it is, so a second run creates nothing. Once the services exist,
-# ship new code with deploy/deploy.sh (or a git push, after deploy/pipeline.sh); a service setting
-# edited in the env file since (BACKEND_* or FRONTEND_ concurrency, CPU, memory, min and max
-# instances) is applied to the running service by the next run, which prints each difference.
+# ship new code with deploy/deploy.sh (or a git push, after deploy/pipeline.sh). A service setting
+# edited in the env file since (the BACKEND_* and FRONTEND_* concurrency, CPU, memory, min and max
+# instances) reaches the running service on the next run, which prints each difference
+# (e.g. 'BACKEND_MEMORY: 512Mi -> 1Gi') and updates only what changed.
 # The frontend is made public by turning its invoker IAM check off (no allUsers binding); where an
 # organisation policy forbids that, the script says what to ask the organisation's administrator for.
 #

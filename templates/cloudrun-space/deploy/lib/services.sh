@@ -224,6 +224,7 @@ gc_public() {
     log "deploying the frontend without public access"
     gc "${without[@]}"
   fi
+  # shellcheck disable=SC2034 # read by up.sh.
   PUBLIC_ACCESS_REFUSED=true
 }
 
