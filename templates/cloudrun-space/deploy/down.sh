@@ -3,9 +3,11 @@
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
 # order: trigger, services and job, secrets, the Data Protection key bucket (with its keys), the build
-# source bucket, images, connector, NAT, router, service-networking peering, address, subnet, network,
-# roles and service accounts. Bindings on a deleted secret or bucket go with it. What is already gone is
-# skipped. The enabled APIs stay enabled.
+# source bucket, images, connector, NAT, router, service-networking peering, address, subnets, network,
+# project roles (the Cloud Build service agent's Secret Manager role from pipeline.sh included: run
+# pipeline.sh again for another environment of the project that still needs it) and service accounts.
+# Bindings on a deleted service, job, secret or bucket go with it. What is already gone is skipped. The
+# enabled APIs stay enabled.
 #
 # Unless --delete-database is given, the Cloud SQL instance (deletion protection) and its data stay, and
 # with them the secrets holding its connection strings and what the instance needs: the network, the
@@ -174,17 +176,25 @@ fi
 if [[ $keep_database == false ]]; then
   remove compute addresses describe "$PSA_RANGE" --global -- compute addresses delete "$PSA_RANGE" --global
 fi
-remove compute networks subnets describe "$SUBNET" "--region=$REGION" -- \
-  compute networks subnets delete "$SUBNET" "--region=$REGION"
+if [[ $EGRESS == connector ]]; then
+  subnets=("$CONNECTOR_SUBNET" "$SUBNET")
+else
+  subnets=("$FRONTEND_SUBNET" "$SUBNET")
+fi
+for name in "${subnets[@]}"; do
+  remove compute networks subnets describe "$name" "--region=$REGION" -- \
+    compute networks subnets delete "$name" "--region=$REGION"
+done
 if [[ $keep_database == false ]]; then
   remove compute networks describe "$NETWORK" -- compute networks delete "$NETWORK"
 fi
 
 # Project bindings first: a deleted account would leave them behind as 'deleted:serviceAccount:…'.
-while read -r member role; do
-  gc projects remove-iam-policy-binding "$PROJECT_ID" "--member=serviceAccount:$member" "--role=$role" \
-    --condition=None --format=none 2>/dev/null || log "binding already gone: $member $role"
-done < <(project_role_grants)
+resolve_project_number
+while read -r member role condition; do
+  gc projects remove-iam-policy-binding "$PROJECT_ID" "--member=$member" "--role=$role" \
+    "--condition=$condition" --format=none 2>/dev/null || log "binding already gone: $member $role"
+done < <(project_role_grants && pipeline_role_grants)
 for account in "$FRONTEND_SA" "$BACKEND_SA" "$MIGRATOR_SA" "$DEPLOYER_SA"; do
   remove iam service-accounts describe "$account" -- iam service-accounts delete "$account"
 done

@@ -8,12 +8,17 @@
 # The first run creates the GitHub connection and stops: open the link gcloud prints, authorise the
 # Cloud Build GitHub app for the repository, then run this script again.
 #
+# Grants the Cloud Build service agent roles/secretmanager.admin on the project (it keeps the
+# connection's GitHub token in Secret Manager); deploy/down.sh removes it again.
+#
 #   --env NAME   the environment (deploy/env/NAME.env, default prod)
 #   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
 #   --help       show this text
 set -euo pipefail
 # shellcheck source=lib/load.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/load.sh"
+# shellcheck source=lib/iam.sh
+source "$DEPLOY_DIR/lib/iam.sh"
 
 parse_common_options "$0" "$@"
 ((${#REST_ARGS[@]} == 0)) || die "unexpected argument '${REST_ARGS[0]}' (see --help)"
@@ -23,12 +28,13 @@ require_gcloud
 connection=${GITHUB_CONNECTION:-$APP-github}
 
 gc services enable cloudbuild.googleapis.com secretmanager.googleapis.com
+# On every run: the connection reads its token with it, and down.sh of another environment of the
+# project may have removed it.
+resolve_project_number
+while read -r member role condition; do
+  grant_project_role "$member" "$role" "$condition"
+done < <(pipeline_role_grants)
 if ! exists builds connections describe "$connection" "--region=$REGION"; then
-  resolve_project_number
-  # The Cloud Build service agent stores the GitHub token of the connection in Secret Manager.
-  gc projects add-iam-policy-binding "$PROJECT_ID" \
-    "--member=serviceAccount:service-$PROJECT_NUMBER@gcp-sa-cloudbuild.iam.gserviceaccount.com" \
-    --role=roles/secretmanager.admin --condition=None --format=none
   gc builds connections create github "$connection" "--region=$REGION"
   log "open the link above, install the Cloud Build GitHub app for $GITHUB_REPOSITORY, then run $0 again"
   [[ $DRY_RUN == true ]] || exit 0

@@ -8,10 +8,14 @@
 # (Cloud Build), the migration job, the backend (internal) and the frontend (public). Prints the
 # frontend's URL.
 #
-# Idempotent: what exists is left as it is, so a second run creates nothing. The Cloud SQL instance's
-# tier, availability and flags follow the env file: after an edit, one patch changes what the edit changed
-# (a tier change restarts the instance). Once the services exist, ship new code with deploy/deploy.sh (or
-# a git push, after deploy/pipeline.sh).
+# Idempotent: what exists is left as it is, so a second run creates nothing. Settings edited in the env
+# file since reach what exists on the next run, which prints each difference (e.g. 'BACKEND_MEMORY:
+# 512Mi -> 1Gi') and changes only that: the Cloud SQL instance's tier, availability and flags (one patch;
+# a tier change restarts the instance), the backend's pool size (a new connection-string version) and the
+# services' concurrency, CPU, memory, min and max instances. Once the services exist, ship new code with
+# deploy/deploy.sh (or a git push, after deploy/pipeline.sh).
+# The frontend is made public by turning its invoker IAM check off (no allUsers binding); where an
+# organisation policy forbids that, the script says what to ask the organisation's administrator for.
 #
 #   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
 #   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them;
@@ -56,7 +60,9 @@ ensure_repository() {
 }
 
 # The first release is made here, not by Cloud Build: the invoker binding must sit between the
-# backend's and the frontend's deploys, and the deployer may not set IAM policies.
+# backend's and the frontend's deploys, and the deployer may not set IAM policies (the frontend's
+# public access included). Sets RELEASED=true when it deployed.
+RELEASED=false
 first_release() {
   if exists run jobs describe "$MIGRATE_JOB" "--region=$REGION" &&
     exists run services describe "$BACKEND_SERVICE" "--region=$REGION" &&
@@ -72,7 +78,19 @@ first_release() {
   release_migrate "$BACKEND_IMAGE_NAME:$tag"
   release_backend "$BACKEND_IMAGE_NAME:$tag"
   grant_backend_invoker
-  release_frontend "$FRONTEND_IMAGE_NAME:$tag"
+  release_frontend "$FRONTEND_IMAGE_NAME:$tag" public
+  RELEASED=true
+}
+
+# Services that existed already: the env file's settings reach them, and the frontend is public.
+reconcile_services() {
+  [[ $RELEASED == false ]] || return 0
+  reconcile_service BACKEND "$BACKEND_SERVICE"
+  reconcile_service FRONTEND "$FRONTEND_SERVICE"
+  if [[ $DRY_RUN == false && $SERVICE_INVOKER_IAM_DISABLED != true ]]; then
+    log "making the frontend public (turning its invoker IAM check off)"
+    gc_public run services update "$FRONTEND_SERVICE" "--region=$REGION" --no-invoker-iam-check
+  fi
 }
 
 enable_apis
@@ -89,10 +107,14 @@ reconcile_backend_pool_size
 ensure_data_protection
 ensure_build_source_bucket
 first_release
+reconcile_services
+grant_deployer_run_roles
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker
 
-if [[ $DRY_RUN == true ]]; then
+if [[ $PUBLIC_ACCESS_REFUSED == true ]]; then
+  die "$(public_access_refused_message)"
+elif [[ $DRY_RUN == true ]]; then
   log "dry run: nothing was changed"
 else
   url=$(gc run services describe "$FRONTEND_SERVICE" "--region=$REGION" --format='value(status.url)')

@@ -120,8 +120,9 @@ public sealed class UpDownTests(TemplateHive hive)
 
         var frontend = Assert.Single(calls, c => c.Is("run", "deploy", $"{App}-prod-frontend"));
         Assert.Equal("all-traffic", frontend.Flag("--vpc-egress"));
-        AssertVpcEgress(frontend, egress, "all-traffic");
-        Assert.True(frontend.Has("--allow-unauthenticated"), frontend.ToString());
+        AssertVpcEgress(frontend, egress, "all-traffic", subnet: "frontend");
+        Assert.True(frontend.Has("--no-invoker-iam-check"), frontend.ToString());
+        Assert.DoesNotContain("--allow-unauthenticated", frontend.Argv);
         var frontendEnv = EnvVars(frontend);
         Assert.Equal(backendUrl, frontendEnv["Backend__BaseUrl"]);
         Assert.Equal(backendUrl, frontendEnv["Backend__Audience"]);
@@ -168,7 +169,7 @@ public sealed class UpDownTests(TemplateHive hive)
     private static List<string> MountedSecrets(GcloudCall call) =>
         call.SecretRefs.Values.Select(r => r.Split(':')[0]).Distinct().Order(StringComparer.Ordinal).ToList();
 
-    private static void AssertVpcEgress(GcloudCall call, string egress, string mode)
+    private static void AssertVpcEgress(GcloudCall call, string egress, string mode, string subnet = "run")
     {
         Assert.Equal(mode, call.Flag("--vpc-egress"));
         if (egress == "connector")
@@ -179,7 +180,7 @@ public sealed class UpDownTests(TemplateHive hive)
         else
         {
             Assert.Equal($"{App}-prod-net", call.Flag("--network"));
-            Assert.Equal($"{App}-prod-run", call.Flag("--subnet"));
+            Assert.Equal($"{App}-prod-{subnet}", call.Flag("--subnet"));
         }
     }
 

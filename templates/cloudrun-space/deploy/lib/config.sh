@@ -12,7 +12,7 @@ readonly REQUIRED_SETTINGS=(
   BACKEND_CONCURRENCY BACKEND_CPU BACKEND_MEMORY BACKEND_MIN_INSTANCES BACKEND_MAX_INSTANCES BACKEND_DB_POOL_SIZE
   FRONTEND_CONCURRENCY FRONTEND_CPU FRONTEND_MEMORY FRONTEND_MIN_INSTANCES FRONTEND_MAX_INSTANCES
 )
-readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION)
+readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE FRONTEND_SUBNET_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION)
 
 # Regions where Cloud Run, Cloud SQL, Serverless VPC Access and Artifact Registry are all offered.
 readonly KNOWN_REGIONS=(
@@ -90,11 +90,41 @@ _require_memory() {
   ((mib >= 512 && mib <= 32768)) || _bad "$name=$value: Cloud Run (2nd gen) takes 512Mi to 32Gi"
 }
 
+# _require_cidr NAME PREFIX_MIN PREFIX_MAX: NAME holds a range inside RFC 1918's private space
+# (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), written with its network address, and a prefix from
+# PREFIX_MIN to PREFIX_MAX. Sets NAME_FIRST and NAME_LAST to its first and last address (as numbers).
 _require_cidr() {
   local name=$1 prefix_min=$2 prefix_max=$3 value=${!1}
-  if ! [[ $value =~ ^(10|172|192)\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}/([0-9]{1,2})$ ]] ||
-    ((BASH_REMATCH[2] < prefix_min || BASH_REMATCH[2] > prefix_max)); then
+  local octets=() octet prefix address=0 size network
+  [[ $value =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/([0-9]{1,2})$ ]] ||
+    _bad "$name=$value: expected a private IPv4 range such as 10.10.0.0/24"
+  octets=("${BASH_REMATCH[@]:1:4}")
+  prefix=$((10#${BASH_REMATCH[5]}))
+  for octet in "${octets[@]}"; do
+    ((10#$octet <= 255)) || _bad "$name=$value: $octet is not an address byte (0 to 255)"
+    address=$((address * 256 + 10#$octet))
+  done
+  ((prefix >= prefix_min && prefix <= prefix_max)) ||
     _bad "$name=$value: expected a private IPv4 range with a /$prefix_min to /$prefix_max prefix"
+  local a=$((10#${octets[0]})) b=$((10#${octets[1]}))
+  if ! ((a == 10 && prefix >= 8 || a == 172 && b >= 16 && b <= 31 && prefix >= 12 ||
+    a == 192 && b == 168 && prefix >= 16)); then
+    _bad "$name=$value is not a private range: use part of 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)"
+  fi
+  size=$((1 << (32 - prefix)))
+  if ((address % size != 0)); then
+    network=$((address - address % size))
+    _bad "$name=$value: a /$prefix range starts at a multiple of $size addresses; did you mean $((network >> 24)).$((network >> 16 & 255)).$((network >> 8 & 255)).$((network & 255))/$prefix?"
+  fi
+  printf -v "${name}_FIRST" '%s' "$address"
+  printf -v "${name}_LAST" '%s' "$((address + size - 1))"
+}
+
+# _require_apart NAME OTHER: the ranges NAME and OTHER (both checked by _require_cidr) share no address.
+_require_apart() {
+  local first=${1}_FIRST last=${1}_LAST other_first=${2}_FIRST other_last=${2}_LAST
+  if ((${!first} <= ${!other_last} && ${!other_first} <= ${!last})); then
+    _bad "$1=${!1} overlaps $2=${!2}: give each its own range"
   fi
 }
 
@@ -116,6 +146,13 @@ validate_settings() {
   if [[ $EGRESS == connector ]]; then
     [[ -n $CONNECTOR_RANGE ]] || _bad "CONNECTOR_RANGE is required when EGRESS=connector (an unused /28, e.g. 10.8.0.0/28)"
     _require_cidr CONNECTOR_RANGE 28 28
+    _require_apart CONNECTOR_RANGE SUBNET_RANGE
+  else
+    # The frontend's own subnet: the only one Cloud NAT serves.
+    [[ -n $FRONTEND_SUBNET_RANGE ]] ||
+      _bad "FRONTEND_SUBNET_RANGE is required when EGRESS=direct-vpc (an unused /26 or larger, e.g. 10.11.0.0/24)"
+    _require_cidr FRONTEND_SUBNET_RANGE 8 26
+    _require_apart FRONTEND_SUBNET_RANGE SUBNET_RANGE
   fi
   _require_int PSA_PREFIX_LENGTH 8 24
   [[ $DB_VERSION =~ ^POSTGRES_[0-9]+$ ]] || _bad "DB_VERSION=$DB_VERSION: expected e.g. POSTGRES_16"

@@ -18,25 +18,49 @@ ensure_service_accounts() {
   ensure_service_account "$DEPLOYER_SA" "$APP $ENVIRONMENT deployer (Cloud Build)"
 }
 
-# Bindings are retried: a service account just created takes a moment to be visible to IAM.
+# grant_project_role MEMBER ROLE CONDITION: a project binding; CONDITION is gcloud's --condition value
+# (None, or expression=…,title=…). Retried: a service account just created takes a moment to be
+# visible to IAM.
 grant_project_role() {
-  gc_retry projects add-iam-policy-binding "$PROJECT_ID" "--member=serviceAccount:$1" "--role=$2" \
-    --condition=None --format=none
+  gc_retry projects add-iam-policy-binding "$PROJECT_ID" "--member=$1" "--role=$2" \
+    "--condition=$3" --format=none
 }
 
-# The project-level roles this space grants; down.sh removes exactly these.
+# The IAM condition that narrows a project binding to the space's Cloud SQL instance (Cloud SQL
+# instances take no IAM policy of their own). https://cloud.google.com/sql/docs/postgres/iam-conditions
+sql_instance_condition() {
+  printf "expression=resource.name == 'projects/%s/instances/%s' && resource.type == 'sqladmin.googleapis.com/Instance',title=%s" \
+    "$PROJECT_ID" "$SQL_INSTANCE" "$SQL_INSTANCE only"
+}
+
+# The project-level roles this space grants, as 'MEMBER ROLE CONDITION' lines; down.sh removes exactly
+# these. Only what cannot be bound lower: the deployer's Cloud Run role is bound on the space's own
+# services and job (grant_deployer_run_roles).
 project_role_grants() {
-  printf '%s %s\n' "$DEPLOYER_SA" roles/run.developer "$DEPLOYER_SA" roles/logging.logWriter
+  # Build logs: Cloud Logging takes no narrower binding.
+  printf '%s %s %s\n' "serviceAccount:$DEPLOYER_SA" roles/logging.logWriter None
   if [[ $DB_AUTH == iam ]]; then
-    # IAM database login: the access token of an account with cloudsql.instances.login is the password.
-    printf '%s %s\n' "$BACKEND_SA" roles/cloudsql.instanceUser "$MIGRATOR_SA" roles/cloudsql.instanceUser
+    # IAM database login: the access token of an account with cloudsql.instances.login is the
+    # password; the condition limits the login to this space's instance.
+    local condition
+    condition=$(sql_instance_condition)
+    printf '%s %s %s\n' "serviceAccount:$BACKEND_SA" roles/cloudsql.instanceUser "$condition" \
+      "serviceAccount:$MIGRATOR_SA" roles/cloudsql.instanceUser "$condition"
   fi
 }
 
+# What deploy/pipeline.sh grants on the project (the same form); down.sh removes it too. The Cloud
+# Build service agent stores the GitHub connection's token in Secret Manager: it creates the secret,
+# so the role cannot be bound on the secret. Call resolve_project_number first.
+pipeline_role_grants() {
+  printf '%s %s %s\n' "serviceAccount:service-$PROJECT_NUMBER@gcp-sa-cloudbuild.iam.gserviceaccount.com" \
+    roles/secretmanager.admin None
+}
+
 grant_roles() {
-  local member role runtime
-  while read -r member role; do
-    grant_project_role "$member" "$role"
+  local member role condition runtime
+  while read -r member role condition; do
+    grant_project_role "$member" "$role" "$condition"
   done < <(project_role_grants)
 
   # The deployer may deploy as the runtime accounts, and push images to this repository only.
@@ -65,6 +89,21 @@ grant_secret_access() {
     gc_retry secrets add-iam-policy-binding "$secret" "--member=serviceAccount:$DEPLOYER_SA" \
       --role=roles/secretmanager.viewer --format=none
   done
+}
+
+# The deployer (Cloud Build's deploys) may change the space's own two services and its job, and
+# nothing else of Cloud Run: roles/run.developer on each, not on the project. It holds no
+# run.services.setIamPolicy, so a deploy cannot change who may call them. Call once they exist.
+# Cloud Build's steps need, on these: run.services.get/update (run deploy, services update-traffic),
+# run.jobs.get/update/run and run.executions.get (run jobs deploy --execute-now --wait).
+grant_deployer_run_roles() {
+  local service
+  for service in "$BACKEND_SERVICE" "$FRONTEND_SERVICE"; do
+    gc_retry run services add-iam-policy-binding "$service" "--region=$REGION" \
+      "--member=serviceAccount:$DEPLOYER_SA" --role=roles/run.developer --format=none
+  done
+  gc_retry run jobs add-iam-policy-binding "$MIGRATE_JOB" "--region=$REGION" \
+    "--member=serviceAccount:$DEPLOYER_SA" --role=roles/run.developer --format=none
 }
 
 # Only the frontend's account may invoke the backend; nothing else is granted on it.

@@ -44,6 +44,9 @@ derive_names() {
   long=$(fit "$base" 54)
   NETWORK="$long-net"
   SUBNET="$long-run"
+  # The frontend's subnet (direct-vpc) or the connector's (connector): the ones Cloud NAT serves.
+  FRONTEND_SUBNET="$long-frontend"
+  CONNECTOR_SUBNET="$long-vpc"
   ROUTER="$long-router"
   NAT="$long-nat"
   PSA_RANGE="$long-psa"

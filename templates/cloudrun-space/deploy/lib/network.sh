@@ -1,7 +1,36 @@
 # shellcheck shell=bash
-# The private network: VPC and subnet (Private Google Access), Cloud Router + NAT for the frontend's
+# The private network: VPC and subnets (Private Google Access), Cloud Router + NAT for the frontend's
 # internet egress, the optional Serverless VPC Access connector, and private services access for
 # Cloud SQL's private IP.
+#
+# Cloud NAT serves one subnet: the one the frontend's egress leaves from. Only the frontend needs the
+# internet; the backend and the migration job send private ranges only into the VPC, and Google
+# advises against Cloud NAT on such Cloud Run subnets (it can add charges). With direct-vpc the frontend
+# has a subnet of its own; with a connector, the connector's subnet carries the frontend's internet
+# traffic (the others' private traffic needs no NAT); it is made with a subnet of its own, since the
+# hidden subnet of a connector made from a bare range cannot be named in a NAT configuration.
+# https://cloud.google.com/run/docs/configuring/networking-best-practices
+# https://cloud.google.com/run/docs/configuring/vpc-connectors
+
+# ensure_subnet NAME RANGE: a subnet of the network with Private Google Access (calls to Google APIs,
+# and to the internal backend, stay internal).
+ensure_subnet() {
+  if exists compute networks subnets describe "$1" "--region=$REGION"; then
+    log "subnet $1 exists"
+  else
+    gc compute networks subnets create "$1" "--network=$NETWORK" "--region=$REGION" \
+      "--range=$2" --enable-private-ip-google-access
+  fi
+}
+
+# The subnet Cloud NAT serves: the frontend's, or the connector's.
+nat_subnet() {
+  if [[ $EGRESS == connector ]]; then
+    printf '%s' "$CONNECTOR_SUBNET"
+  else
+    printf '%s' "$FRONTEND_SUBNET"
+  fi
+}
 
 ensure_network() {
   if exists compute networks describe "$NETWORK"; then
@@ -10,12 +39,11 @@ ensure_network() {
     gc compute networks create "$NETWORK" --subnet-mode=custom
   fi
 
-  # Private Google Access: calls to Google APIs (and to the internal backend) from the VPC stay internal.
-  if exists compute networks subnets describe "$SUBNET" "--region=$REGION"; then
-    log "subnet $SUBNET exists"
+  ensure_subnet "$SUBNET" "$SUBNET_RANGE"
+  if [[ $EGRESS == connector ]]; then
+    ensure_subnet "$CONNECTOR_SUBNET" "$CONNECTOR_RANGE"
   else
-    gc compute networks subnets create "$SUBNET" "--network=$NETWORK" "--region=$REGION" \
-      "--range=$SUBNET_RANGE" --enable-private-ip-google-access
+    ensure_subnet "$FRONTEND_SUBNET" "$FRONTEND_SUBNET_RANGE"
   fi
 
   if exists compute routers describe "$ROUTER" "--region=$REGION"; then
@@ -24,12 +52,13 @@ ensure_network() {
     gc compute routers create "$ROUTER" "--network=$NETWORK" "--region=$REGION"
   fi
 
-  # The frontend sends all egress into the VPC: NAT gives it the way out to the internet.
+  # The frontend sends all egress into the VPC: NAT gives it the way out to the internet, from its
+  # subnet's primary range only.
   if exists compute routers nats describe "$NAT" "--router=$ROUTER" "--region=$REGION"; then
     log "NAT $NAT exists"
   else
     gc compute routers nats create "$NAT" "--router=$ROUTER" "--region=$REGION" \
-      --auto-allocate-nat-external-ips --nat-all-subnet-ip-ranges
+      --auto-allocate-nat-external-ips "--nat-custom-subnet-ip-ranges=$(nat_subnet)"
   fi
 
   if [[ $EGRESS == connector ]]; then
@@ -37,7 +66,7 @@ ensure_network() {
       log "connector $CONNECTOR exists"
     else
       gc compute networks vpc-access connectors create "$CONNECTOR" "--region=$REGION" \
-        "--network=$NETWORK" "--range=$CONNECTOR_RANGE" --min-instances=2 --max-instances=3 --machine-type=e2-micro
+        "--subnet=$CONNECTOR_SUBNET" --min-instances=2 --max-instances=3 --machine-type=e2-micro
     fi
   fi
 

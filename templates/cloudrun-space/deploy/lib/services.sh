@@ -24,11 +24,12 @@ DB_SECRET_MIGRATOR_VERSION=
 
 # VPC egress flags. $1: private-ranges-only (reach the database) or all-traffic (everything through the
 # VPC, so calls to the internal backend count as internal; Cloud NAT carries the internet part).
+# $2: the subnet for Direct VPC egress (default: the backend's and the job's, which NAT does not serve).
 vpc_egress_flags() {
   if [[ $EGRESS == connector ]]; then
     printf '%s\n' "--vpc-connector=$CONNECTOR"
   else
-    printf '%s\n' "--network=$NETWORK" "--subnet=$SUBNET"
+    printf '%s\n' "--network=$NETWORK" "--subnet=${2:-$SUBNET}"
   fi
   printf '%s\n' "--vpc-egress=$1"
 }
@@ -170,7 +171,8 @@ backend_deploy_flags() {
 
 # frontend_deploy_flags IMAGE: public UI; all its egress goes through the VPC so that the backend
 # (ingress internal) accepts its calls. Its Data Protection key ring is the bucket's, so that a form
-# rendered by one instance (or before a deploy) is accepted by any other.
+# rendered by one instance (or before a deploy) is accepted by any other. Public access is no flag of
+# a deploy: up.sh turns the invoker IAM check off (see release_frontend), and a deploy keeps it so.
 frontend_deploy_flags() {
   local image=$1 url
   : "${DP_CERT_VERSION:?resolve_dp_certificate_version must run before frontend_deploy_flags}"
@@ -181,7 +183,6 @@ frontend_deploy_flags() {
     "--region=$REGION" \
     "--service-account=$FRONTEND_SA" \
     "--ingress=all" \
-    "--allow-unauthenticated" \
     "--execution-environment=gen2" \
     "--port=8080" \
     "--concurrency=$FRONTEND_CONCURRENCY" \
@@ -197,7 +198,7 @@ frontend_deploy_flags() {
     "--set-secrets=$DP_CERT_PATH=$DP_CERT_SECRET:$DP_CERT_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Backend__BaseUrl=$url" "Backend__Audience=$url" \
       "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH")"
-  vpc_egress_flags all-traffic
+  vpc_egress_flags all-traffic "$FRONTEND_SUBNET"
 }
 
 # Deploys (create or update) the migration job and runs it to completion: a failed migration fails the
@@ -214,18 +215,23 @@ release_migrate() {
   gc run jobs deploy "$MIGRATE_JOB" "${args[@]}" "$label" --execute-now --wait
 }
 
-# release_service ROLE SERVICE FLAGS_FUNCTION IMAGE: deploys IMAGE with the flags FLAGS_FUNCTION computes.
+# release_service ROLE SERVICE FLAGS_FUNCTION IMAGE [public]: deploys IMAGE with the flags
+# FLAGS_FUNCTION computes; 'public' also turns the invoker IAM check off (see gc_public).
 # A traffic split or pin (traffic.sh) would keep the new revision at 0 %: a release sends all traffic
 # to the revision it just deployed.
 release_service() {
-  local role="$1" service="$2" flags_function="$3" image="$4" flags label
+  local role="$1" service="$2" flags_function="$3" image="$4" public="${5:-}" flags label
   resolve_project_number
   flags=$("$flags_function" "$image")
   local -a args
   mapfile -t args <<<"$flags"
   log "deploying $role $service"
   label=$(release_label_flag update-labels)
-  gc run deploy "$service" "${args[@]}" "$label"
+  if [[ $public == public ]]; then
+    gc_public run deploy "$service" "${args[@]}" "$label" --no-invoker-iam-check
+  else
+    gc run deploy "$service" "${args[@]}" "$label"
+  fi
   gc run services update-traffic "$service" "--region=$REGION" --to-latest
 }
 
@@ -235,7 +241,119 @@ release_backend() {
   release_service backend "$BACKEND_SERVICE" backend_deploy_flags "$1"
 }
 
+# release_frontend IMAGE [public]: 'public' only from up.sh, run by someone who may set IAM policies
+# (run.services.setIamPolicy): the deployer account may not, so Cloud Build's deploys leave the
+# setting as it is.
 release_frontend() {
   resolve_dp_certificate_version
-  release_service frontend "$FRONTEND_SERVICE" frontend_deploy_flags "$1"
+  release_service frontend "$FRONTEND_SERVICE" frontend_deploy_flags "$1" "${2:-}"
+}
+
+# The organisation policy constraint that can forbid turning a service's invoker IAM check off.
+readonly INVOKER_IAM_CONSTRAINT=run.managed.requireInvokerIam
+# Set to true by gc_public when that constraint refused.
+PUBLIC_ACCESS_REFUSED=false
+
+# gc_public GCLOUD_ARGS...: runs a gcloud call that turns the frontend's invoker IAM check off
+# (--no-invoker-iam-check), which makes it public without an allUsers binding (so Domain Restricted
+# Sharing does not stand in the way). Its output is shown; another failure stops the script as any
+# failed call does. When the organisation enforces constraints/run.managed.requireInvokerIam, a refused
+# deploy is made again without the flag (the frontend then exists, private), and PUBLIC_ACCESS_REFUSED
+# is set: the caller finishes the rest, then stops with public_access_refused_message.
+# https://cloud.google.com/run/docs/authenticating/public
+gc_public() {
+  local output status=0
+  { output=$(gc "$@" 2>&1 1>&4); } 4>&1 || status=$?
+  [[ -z $output ]] || printf '%s\n' "$output" >&2
+  ((status == 0)) && return 0
+  [[ $output == *"$INVOKER_IAM_CONSTRAINT"* ]] || exit "$status"
+  if [[ $1 == run && $2 == deploy ]]; then
+    local arg without=()
+    for arg in "$@"; do
+      [[ $arg == --no-invoker-iam-check ]] || without+=("$arg")
+    done
+    log "deploying the frontend without public access"
+    gc "${without[@]}"
+  fi
+  # shellcheck disable=SC2034 # read by up.sh.
+  PUBLIC_ACCESS_REFUSED=true
+}
+
+# What was refused, that the rest is up, and what to ask for.
+public_access_refused_message() {
+  cat <<EOF
+the organisation policy constraint constraints/$INVOKER_IAM_CONSTRAINT refused to make the frontend public
+(to turn its invoker IAM check off). Everything else of the space is up: the database, the backend and
+the frontend service $FRONTEND_SERVICE, which answers authenticated callers only until the check is off.
+Ask your organisation policy administrator for an exception of constraints/$INVOKER_IAM_CONSTRAINT for
+project $PROJECT_ID, a project policy that does not enforce it:
+  gcloud org-policies set-policy POLICY_FILE
+where POLICY_FILE holds
+  name: projects/$PROJECT_ID/policies/$INVOKER_IAM_CONSTRAINT
+  spec:
+    rules:
+    - enforce: false
+(or in the console: IAM & Admin > Organization policies, that constraint, for this project). The policy
+in force shows with: gcloud org-policies describe $INVOKER_IAM_CONSTRAINT --project=$PROJECT_ID --effective
+Then run deploy/up.sh again: it turns the check off and changes nothing else.
+EOF
+}
+
+# A service's settings as one describe reads them, '|'-separated in this order: concurrency, CPU,
+# memory, min and max instances (Cloud Run v1: the revision template's autoscaling annotations), and
+# whether the invoker IAM check is off (the service's run.googleapis.com/invoker-iam-disabled).
+readonly SERVICE_SETTINGS_FORMAT='value[separator="|"](spec.template.spec.containerConcurrency,spec.template.spec.containers[0].resources.limits.cpu,spec.template.spec.containers[0].resources.limits.memory,spec.template.metadata.annotations."autoscaling.knative.dev/minScale",spec.template.metadata.annotations."autoscaling.knative.dev/maxScale",metadata.annotations."run.googleapis.com/invoker-iam-disabled")'
+# The env file's settings of a service (after its BACKEND_/FRONTEND_ prefix), in the order above, and
+# the flag of `gcloud run services update` that sets each.
+readonly SERVICE_SETTINGS=(CONCURRENCY CPU MEMORY MIN_INSTANCES MAX_INSTANCES)
+readonly SERVICE_SETTING_FLAGS=(--concurrency --cpu --memory --min-instances --max-instances)
+# Set by reconcile_service: whether the service it read has its invoker IAM check off ('true' if so).
+SERVICE_INVOKER_IAM_DISABLED=
+
+# _comparable SETTING VALUE: VALUE in the form the env file writes it: CPU '1000m' is 1, memory
+# '1024Mi' is 1Gi (the smallest whole unit), no minScale annotation is 0 instances.
+_comparable() {
+  local setting=$1 value=$2
+  case $setting in
+    CPU) [[ $value =~ ^([0-9]+)000m$ ]] && value=${BASH_REMATCH[1]} ;;
+    MEMORY)
+      if [[ $value =~ ^([0-9]+)Mi$ ]] && ((10#${BASH_REMATCH[1]} % 1024 == 0)); then
+        value="$((10#${BASH_REMATCH[1]} / 1024))Gi"
+      fi
+      ;;
+    MIN_INSTANCES) value=${value:-0} ;;
+  esac
+  printf '%s' "$value"
+}
+
+# reconcile_service PREFIX SERVICE: brings the env file's PREFIX_* settings (BACKEND or FRONTEND) to the
+# deployed SERVICE: one describe; when any differ, one `gcloud run services update` with exactly the
+# changed flags (a new revision with the same image and everything else). Prints each difference, e.g.
+# 'BACKEND_MEMORY: 512Mi -> 1Gi'. Sets SERVICE_INVOKER_IAM_DISABLED.
+reconcile_service() {
+  local prefix=$1 service=$2 line
+  SERVICE_INVOKER_IAM_DISABLED=
+  if ! line=$(gc_query run services describe "$service" "--region=$REGION" "--format=$SERVICE_SETTINGS_FORMAT"); then
+    [[ $DRY_RUN == true ]] && return 0
+    die "could not read the settings of $service"
+  fi
+  local -a current
+  IFS='|' read -r -a current <<<"$line|"
+  # shellcheck disable=SC2034 # read by up.sh.
+  SERVICE_INVOKER_IAM_DISABLED=${current[5]:-}
+  local i setting wanted deployed flags=()
+  for i in "${!SERVICE_SETTINGS[@]}"; do
+    setting="${prefix}_${SERVICE_SETTINGS[i]}"
+    wanted=$(_comparable "${SERVICE_SETTINGS[i]}" "${!setting}")
+    deployed=$(_comparable "${SERVICE_SETTINGS[i]}" "${current[i]:-}")
+    if [[ $wanted != "$deployed" ]]; then
+      log "$setting: ${deployed:-(not set)} -> ${!setting}"
+      flags+=("${SERVICE_SETTING_FLAGS[i]}=${!setting}")
+    fi
+  done
+  if ((${#flags[@]} == 0)); then
+    log "$service has the settings of $ENV_FILE"
+    return 0
+  fi
+  gc run services update "$service" "--region=$REGION" "${flags[@]}"
 }
