@@ -105,6 +105,26 @@ public sealed class FakeGcloud : IDisposable
         ProcessRunner.RunAsync("bash", [Path.Combine(spaceFolder, script), .. arguments], spaceFolder, ScriptTimeout,
             Environment, TestContext.Current.CancellationToken);
 
+    /// <summary>
+    /// Runs one step of cloudbuild.yaml (<c>deploy/cloudbuild-step.sh STEP ARGS --plan FILE</c>) as Cloud Build would:
+    /// after the build's plan step, which this runs first (same <c>--tag</c>) when the space has no plan yet.
+    /// </summary>
+    public async Task<ProcessResult> RunBuildStepAsync(string spaceFolder, string step, params string[] arguments)
+    {
+        var plan = Path.Combine(spaceFolder, "release.env");
+        if (!File.Exists(plan))
+        {
+            var tag = arguments.SkipWhile(a => a != "--tag").Skip(1).FirstOrDefault() ?? "abc1234";
+            var planned = await RunAsync(spaceFolder, "deploy/cloudbuild-step.sh", "plan", "--env", "prod", "--tag", tag, "--plan", plan);
+            if (planned.ExitCode != 0)
+            {
+                return planned;
+            }
+        }
+
+        return await RunAsync(spaceFolder, "deploy/cloudbuild-step.sh", [step, .. arguments, "--plan", plan]);
+    }
+
     /// <summary>Every call logged so far, in order.</summary>
     public IReadOnlyList<GcloudCall> Calls()
     {

@@ -30,7 +30,7 @@ public sealed class PublicAccessTests
 
         var beforeBuild = gcloud.Calls().Count;
         gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber;
-        var build = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
+        var build = await gcloud.RunBuildStepAsync(space.Folder, "frontend", "--env", "prod", "--region", "us-central1", "--tag", "abc1234");
         Assert.True(build.ExitCode == 0, build.Output);
         var fromBuild = gcloud.Since(beforeBuild);
         var cdDeploy = Assert.Single(fromBuild, c => c.Is("run", "deploy", Frontend));

@@ -98,7 +98,8 @@ public sealed class TeardownTests
         Assert.DoesNotContain("kept: the final backup", down.StandardError);
         var left = gcloud.Resources();
         Assert.Contains($"sql.instances/|{Instance}", left);
-        Assert.Contains($"secrets/|{Instance}", left);
+        Assert.Contains($"secrets/|{Instance}-backend", left);
+        Assert.Contains($"secrets/|{Instance}-migrator", left);
         Assert.Contains("compute.networks/|cloudrunspace-app-prod-net", left);
         Assert.Contains("compute.addresses/|cloudrunspace-app-prod-psa", left);
         Assert.DoesNotContain(left, r => r.StartsWith("sql.backups/", StringComparison.Ordinal));
@@ -183,7 +184,7 @@ public sealed class TeardownTests
         var printed = DryRunOutput.Calls(down.StandardOutput);
         Assert.DoesNotContain(printed, c => c.Is("sql", "instances", "delete") || c.Is("sql", "instances", "patch") || c.Is("compute", "networks", "delete"));
         Assert.Contains(printed, c => c.Is("secrets", "delete", "cloudrunspace-app-prod-db-ca"));
-        Assert.DoesNotContain(printed, c => c.Is("secrets", "delete", "cloudrunspace-app-prod-db"));
-        Assert.Empty(gcloud.Calls());
+        Assert.DoesNotContain(printed, c => c.Is("secrets", "delete", "cloudrunspace-app-prod-db-backend") || c.Is("secrets", "delete", "cloudrunspace-app-prod-db-migrator"));
+        Assert.DoesNotContain(gcloud.Calls(), c => c.Mutates);
     }
 }

@@ -58,7 +58,8 @@ public sealed class UpDownTests(TemplateHive hive)
         var beforeDown = gcloud.Calls().Count;
         var down = await gcloud.RunAsync(space.OutputDirectory, "deploy/down.sh", "--yes");
         Assert.True(down.ExitCode == 0, down.Output);
-        var databaseSecrets = dbAuth == "password" ? new[] { $"secrets/|{App}-prod-db" } : [$"secrets/|{App}-prod-db-backend", $"secrets/|{App}-prod-db-migrator"];
+        // Both modes: the backend's and the migrator's connection strings (in password mode the only copy of the passwords).
+        string[] databaseSecrets = [$"secrets/|{App}-prod-db-backend", $"secrets/|{App}-prod-db-migrator"];
         Assert.Equal(KeptWithTheDatabase(dbAuth).Concat(databaseSecrets).Order(StringComparer.Ordinal), gcloud.Resources());
         Assert.Empty(gcloud.ProjectBindings());
         var downCalls = gcloud.Calls().Skip(beforeDown).ToList();
