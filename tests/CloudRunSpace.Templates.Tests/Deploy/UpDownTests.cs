@@ -92,7 +92,7 @@ public sealed class UpDownTests(TemplateHive hive)
             $"sql.databases/instance={App}-prod-db|acme_shop",
             $"sql.instances/|{App}-prod-db",
         }.Concat(dbAuth == "password"
-            ? [$"sql.users/instance={App}-prod-db|app"]
+            ? [$"sql.users/instance={App}-prod-db|migrator"] // the backend's users are made by the migration, with SQL
             : [$"sql.users/instance={App}-prod-db|{App}-prod-be@{ProjectId}.iam", $"sql.users/instance={App}-prod-db|{App}-prod-mig@{ProjectId}.iam"]);
 
     private static void AssertPrivateSpace(IReadOnlyList<GcloudCall> calls, string dbAuth, string egress)
