@@ -18,9 +18,10 @@
 # organisation policy forbids that, the script says what to ask the organisation's administrator for.
 #
 #   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
-#   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them;
-#                every resource is assumed not to exist yet, except the Cloud SQL instance: its settings
-#                are read (read-only) to show what would change
+#   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them. The
+#                Cloud SQL instance, the backend's connection-string secret, the job and the services
+#                are read (read-only) to show what would change; everything else is assumed not to
+#                exist yet
 #   --help       show this text
 set -euo pipefail
 # shellcheck source=lib/load.sh
@@ -64,9 +65,10 @@ ensure_repository() {
 # public access included). Sets RELEASED=true when it deployed.
 RELEASED=false
 first_release() {
-  if exists run jobs describe "$MIGRATE_JOB" "--region=$REGION" &&
-    exists run services describe "$BACKEND_SERVICE" "--region=$REGION" &&
-    exists run services describe "$FRONTEND_SERVICE" "--region=$REGION"; then
+  # Asked even on --dry-run: a dry run of a space that is up shows what the later steps would change.
+  if exists_even_in_dry_run run jobs describe "$MIGRATE_JOB" "--region=$REGION" &&
+    exists_even_in_dry_run run services describe "$BACKEND_SERVICE" "--region=$REGION" &&
+    exists_even_in_dry_run run services describe "$FRONTEND_SERVICE" "--region=$REGION"; then
     log "the services are deployed; ship code with deploy/deploy.sh"
     return 0
   fi

@@ -80,8 +80,17 @@ public sealed class DatabaseSecretTests
         space.WriteEnv("prod", iam, connector, new Dictionary<string, string?> { ["BACKEND_DB_POOL_SIZE"] = "6" });
         var dryRun = await gcloud.RunAsync(space.Folder, "deploy/up.sh", "--dry-run");
         Assert.True(dryRun.ExitCode == 0, dryRun.Output);
-        Assert.Contains(DryRunOutput.Calls(dryRun.StandardOutput), c => c.Is("secrets", "versions", "access", "latest") && c.Flag("--secret") == BackendSecret);
-        Assert.Contains($"differs from BACKEND_DB_POOL_SIZE=6, a new version with 6 is added and {Backend} is updated onto it", dryRun.StandardError);
+        // The dry run reads the secret (never printing it) and shows the difference and the two calls it would make.
+        Assert.Contains(gcloud.Calls().Skip(first + secondCalls.Count), c => c.Is("secrets", "versions", "access", "latest") && c.Flag("--secret") == BackendSecret);
+        Assert.Contains("BACKEND_DB_POOL_SIZE: 10 -> 6", dryRun.StandardError);
+        var dryRunPrinted = DryRunOutput.Calls(dryRun.StandardOutput);
+        Assert.Contains(dryRunPrinted, c => c.Is("secrets", "versions", "add", BackendSecret));
+        Assert.Contains(dryRunPrinted, c => c.Is("run", "services", "update", Backend) && c.Flag("--update-secrets") == $"ConnectionStrings__Database={BackendSecret}:NEW_VERSION");
+        Assert.DoesNotContain(dryRunPrinted, c => c.Is("run", "deploy"));
+        foreach (var password in before.Split(';').Where(p => p.StartsWith("Password=", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain(password["Password=".Length..], dryRun.Output);
+        }
         Assert.DoesNotContain(gcloud.Calls().Skip(first + secondCalls.Count), c => c.Mutates);
         var afterDryRun = gcloud.Calls().Count;
 

@@ -68,8 +68,18 @@ public sealed class ServiceReconcileTests
         Assert.DoesNotContain(" -> ", second.StandardError);
         var unchangedMutations = secondCalls.Where(c => c.Mutates).Select(c => c.ToString()).ToList();
 
-        // After one edit: the same idempotent calls, plus exactly the one update with the one flag.
+        // After one edit: the dry run shows the difference and prints the one update, changing nothing.
         space.WriteEnv("prod", iam, connector, new Dictionary<string, string?> { [setting] = value });
+        before = gcloud.Calls().Count;
+        var dryRun = await gcloud.RunAsync(space.Folder, "deploy/up.sh", "--dry-run");
+        Assert.True(dryRun.ExitCode == 0, dryRun.Output);
+        Assert.Contains($"==> {printed}\n", dryRun.StandardError);
+        var printedUpdate = Assert.Single(DryRunOutput.Calls(dryRun.StandardOutput), c => c.Is("run", "services", "update", service));
+        Assert.Equal(["run", "services", "update", service, "--region=us-central1", flag, $"--project={ProjectId}"], printedUpdate.Argv);
+        Assert.DoesNotContain(DryRunOutput.Calls(dryRun.StandardOutput), c => c.Is("run", "deploy") || c.Is("run", "jobs", "deploy"));
+        Assert.DoesNotContain(gcloud.Since(before), c => c.Mutates);
+
+        // The run itself: the same idempotent calls, plus exactly the one update with the one flag.
         before = gcloud.Calls().Count;
         var edited = await gcloud.UpAsync(space);
         var editedMutations = gcloud.Since(before).Where(c => c.Mutates).ToList();

@@ -95,6 +95,9 @@ gc_read() {
 # True when the described resource exists.
 exists() { gc_query "$@" --format='value(name)' >/dev/null; }
 
+# True when the described resource exists, asked even on --dry-run (gc_read).
+exists_even_in_dry_run() { gc_read "$@" --format='value(name)' >/dev/null; }
+
 # Retries a gcloud call a few times: some resources are not usable for a while after they are created.
 gc_retry() {
   local attempt delay

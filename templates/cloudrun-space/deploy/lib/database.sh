@@ -304,28 +304,28 @@ with_pool_size() {
 # A changed BACKEND_DB_POOL_SIZE reaches the backend: when the pool size in the newest version of the
 # backend's connection-string secret differs from the env file, a new version with the new size (same
 # user and password) is added and the backend, if deployed, is updated onto it. The secret's text is
-# held in a variable only, never printed. The dry run reads nothing and says what it would compare.
+# held in a variable only, never printed. It is read even on --dry-run (gc_read), so that a dry run
+# shows the difference and the calls it would make.
 reconcile_backend_pool_size() {
-  local version current pool new_version
-  if [[ $DRY_RUN == true ]]; then
-    gc_query secrets versions access latest "--secret=$DB_SECRET_BACKEND" >/dev/null || true
-    log "dry run: if the Maximum Pool Size in secret $DB_SECRET_BACKEND differs from BACKEND_DB_POOL_SIZE=$BACKEND_DB_POOL_SIZE, a new version with $BACKEND_DB_POOL_SIZE is added and $BACKEND_SERVICE is updated onto it"
+  local current pool new_version=NEW_VERSION
+  if ! current=$(gc_read secrets versions access latest "--secret=$DB_SECRET_BACKEND"); then
+    [[ $DRY_RUN == true ]] || die "could not read the newest version of secret $DB_SECRET_BACKEND"
+    log "dry run: secret $DB_SECRET_BACKEND could not be read, so its pool size is not compared with BACKEND_DB_POOL_SIZE=$BACKEND_DB_POOL_SIZE"
     return 0
   fi
-  version=$(latest_secret_version "$DB_SECRET_BACKEND") || die "could not read the newest version of secret $DB_SECRET_BACKEND"
-  current=$(gc_query secrets versions access "$version" "--secret=$DB_SECRET_BACKEND") ||
-    die "could not read version $version of secret $DB_SECRET_BACKEND"
   pool=$(pool_size_of "$current") || pool=none
   if [[ $pool == "$BACKEND_DB_POOL_SIZE" && $current == *"Maximum Pool Size="* ]]; then
     log "the backend's connection string has Maximum Pool Size=$pool (BACKEND_DB_POOL_SIZE)"
     unset current
     return 0
   fi
-  log "the backend's pool size changes from $pool to $BACKEND_DB_POOL_SIZE: adding a version of secret $DB_SECRET_BACKEND"
+  log "BACKEND_DB_POOL_SIZE: $pool -> $BACKEND_DB_POOL_SIZE (a new version of secret $DB_SECRET_BACKEND)"
   with_pool_size "$current" "$BACKEND_DB_POOL_SIZE" | add_secret_version "$DB_SECRET_BACKEND"
   unset current
-  if exists run services describe "$BACKEND_SERVICE" "--region=$REGION"; then
-    new_version=$(latest_secret_version "$DB_SECRET_BACKEND") || die "could not read the newest version of secret $DB_SECRET_BACKEND"
+  if exists_even_in_dry_run run services describe "$BACKEND_SERVICE" "--region=$REGION"; then
+    if [[ $DRY_RUN == false ]]; then
+      new_version=$(latest_secret_version "$DB_SECRET_BACKEND") || die "could not read the newest version of secret $DB_SECRET_BACKEND"
+    fi
     log "updating $BACKEND_SERVICE onto version $new_version of secret $DB_SECRET_BACKEND"
     gc run services update "$BACKEND_SERVICE" "--region=$REGION" \
       "--update-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$new_version"

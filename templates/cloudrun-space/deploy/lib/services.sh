@@ -333,7 +333,8 @@ _comparable() {
 reconcile_service() {
   local prefix=$1 service=$2 line
   SERVICE_INVOKER_IAM_DISABLED=
-  if ! line=$(gc_query run services describe "$service" "--region=$REGION" "--format=$SERVICE_SETTINGS_FORMAT"); then
+  # Read even on --dry-run (gc_read), so that a dry run shows the differences.
+  if ! line=$(gc_read run services describe "$service" "--region=$REGION" "--format=$SERVICE_SETTINGS_FORMAT"); then
     [[ $DRY_RUN == true ]] && return 0
     die "could not read the settings of $service"
   fi
