@@ -226,7 +226,7 @@ public sealed class DatabaseSecretTests
         Assert.Empty(gcloud.Calls());
     }
 
-    private static (string User, string Password) AssertRotated(FakeGcloud gcloud, IReadOnlyList<GcloudCall> calls, Infrastructure.ProcessResult run, int from, int to, string user)
+    private static (string User, string Password) AssertRotated(FakeGcloud gcloud, IReadOnlyList<GcloudCall> calls, ProcessResult run, int from, int to, string user)
     {
         var versions = Versions(gcloud, BackendSecret);
         Assert.Equal(to, versions.Count);

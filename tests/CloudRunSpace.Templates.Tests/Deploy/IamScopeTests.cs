@@ -99,8 +99,8 @@ public sealed class IamScopeTests
     }
 
     /// <summary>Runs the stand-in gcloud directly (found on the stand-in's PATH), as someone at a terminal would.</summary>
-    private static Task<Infrastructure.ProcessResult> RunGcloudAsync(FakeGcloud gcloud, DeploySpace space, params string[] arguments) =>
-        Infrastructure.ProcessRunner.RunAsync("bash", ["-c", "gcloud \"$@\"", "gcloud", .. arguments, $"--project={ProjectId}"], space.Folder,
+    private static Task<ProcessResult> RunGcloudAsync(FakeGcloud gcloud, DeploySpace space, params string[] arguments) =>
+        ProcessRunner.RunAsync("bash", ["-c", "gcloud \"$@\"", "gcloud", .. arguments, $"--project={ProjectId}"], space.Folder,
             TimeSpan.FromMinutes(1), gcloud.Environment, TestContext.Current.CancellationToken);
 
     /// <summary>The project bindings as "member role condition" (None when unconditional).</summary>

@@ -23,7 +23,7 @@ public static class SpaceVariants
     public static IReadOnlyList<GcloudCall> Since(this FakeGcloud gcloud, int skip) => gcloud.Calls().Skip(skip).ToList();
 
     /// <summary>Runs deploy/up.sh and fails the test when it fails.</summary>
-    public static async Task<Infrastructure.ProcessResult> UpAsync(this FakeGcloud gcloud, DeploySpace space)
+    public static async Task<ProcessResult> UpAsync(this FakeGcloud gcloud, DeploySpace space)
     {
         var result = await gcloud.RunAsync(space.Folder, "deploy/up.sh");
         Assert.True(result.ExitCode == 0, result.Output);

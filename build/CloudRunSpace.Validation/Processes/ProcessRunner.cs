@@ -1,22 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace CloudRunSpace.Templates.Tests.Infrastructure;
-
-/// <summary>The outcome of one finished child process.</summary>
-/// <param name="ExitCode">The process exit code.</param>
-/// <param name="StandardOutput">Everything the process wrote to stdout.</param>
-/// <param name="StandardError">Everything the process wrote to stderr.</param>
-public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
-{
-    /// <summary>stdout followed by stderr: what a person would have seen, for assertions and failure messages.</summary>
-    public string Output => StandardError.Length == 0 ? StandardOutput : StandardOutput + Environment.NewLine + StandardError;
-}
+namespace CloudRunSpace.Validation.Processes;
 
 /// <summary>
-/// Runs a child process with captured output, a time limit and an output limit. Standard input is
-/// redirected and closed at once: a child that prompts (e.g. a run-script post action) gets end-of-input
-/// instead of hanging the test run.
+/// Runs a child process with captured output, a time limit and an output limit. Standard input is redirected and
+/// closed at once: a child that prompts (e.g. a template's run-script post action) gets end-of-input instead of
+/// hanging the run. With a log file, stdout and stderr are also written there interleaved, in the order the lines
+/// arrived, between a line naming the command and one with its exit code.
 /// </summary>
 public static class ProcessRunner
 {
@@ -38,6 +29,7 @@ public static class ProcessRunner
     /// <param name="timeout">How long the child may run; on expiry its whole process tree is killed.</param>
     /// <param name="environment">Extra environment variables for the child; a null value removes a variable.</param>
     /// <param name="cancellationToken">Cancels the wait and kills the child.</param>
+    /// <param name="logFile">A file to write the interleaved output to (its folder is created), or null.</param>
     /// <returns>The exit code and the captured output.</returns>
     /// <exception cref="TimeoutException">The child ran longer than <paramref name="timeout"/>, or printed more than the output limit.</exception>
     public static async Task<ProcessResult> RunAsync(
@@ -46,7 +38,8 @@ public static class ProcessRunner
         string workingDirectory,
         TimeSpan timeout,
         IReadOnlyDictionary<string, string?>? environment = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        string? logFile = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -80,15 +73,18 @@ public static class ProcessRunner
             }
         }
 
-        var commandLine = fileName + " " + string.Join(' ', startInfo.ArgumentList);
+        var commandLine = fileName + " " + string.Join(' ', startInfo.ArgumentList.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+        using var log = OpenLog(logFile);
+        log?.WriteLine("$ " + commandLine);
+        log?.WriteLine("# in " + workingDirectory);
         using var process = new Process { StartInfo = startInfo };
-        var stdout = new BoundedBuffer();
-        var stderr = new BoundedBuffer();
+        var output = new CapturedOutput(log);
         using var limits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limits.CancelAfter(timeout);
-        process.OutputDataReceived += (_, e) => Append(stdout, e.Data, limits);
-        process.ErrorDataReceived += (_, e) => Append(stderr, e.Data, limits);
+        process.OutputDataReceived += (_, e) => Append(output, e.Data, isError: false, limits);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data, isError: true, limits);
 
+        var watch = Stopwatch.StartNew();
         if (!process.Start())
         {
             throw new InvalidOperationException($"Could not start: {commandLine}");
@@ -105,27 +101,35 @@ public static class ProcessRunner
         catch (OperationCanceledException)
         {
             KillTree(process);
-            cancellationToken.ThrowIfCancellationRequested();
-            var reason = stdout.Overflowed || stderr.Overflowed
+            var reason = output.Overflowed
                 ? $"printed more than {MaxCapturedChars} characters"
-                : $"did not finish within {timeout.TotalSeconds:0} s";
+                : cancellationToken.IsCancellationRequested ? "was cancelled" : $"did not finish within {timeout.TotalSeconds:0} s";
+            output.WriteLog($"# killed: {reason}");
+            cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException(
-                $"`{commandLine}` {reason} and was killed. Output so far (tail):{Environment.NewLine}{Tail(stdout.ToString() + stderr.ToString())}");
+                $"`{commandLine}` {reason} and was killed. Output so far (tail):{Environment.NewLine}{Tail(output.Interleaved)}");
         }
 
         // The parameterless wait drains the asynchronous output readers.
         process.WaitForExit();
-        return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+        output.WriteLog($"# exit code {process.ExitCode} after {watch.Elapsed.TotalSeconds:0.0} s");
+        return new ProcessResult(process.ExitCode, output.StandardOutput, output.StandardError, output.Interleaved, watch.Elapsed, logFile);
     }
 
-    private static void Append(BoundedBuffer buffer, string? line, CancellationTokenSource limits)
+    private static StreamWriter? OpenLog(string? logFile)
     {
-        if (line is null)
+        if (logFile is null)
         {
-            return;
+            return null;
         }
 
-        if (!buffer.TryAppendLine(line, MaxCapturedChars))
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
+        return new StreamWriter(logFile, append: false);
+    }
+
+    private static void Append(CapturedOutput output, string? line, bool isError, CancellationTokenSource limits)
+    {
+        if (line is not null && !output.TryAppendLine(line, isError, MaxCapturedChars))
         {
             limits.Cancel();
         }
@@ -146,32 +150,43 @@ public static class ProcessRunner
 
     private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
 
-    private sealed class BoundedBuffer
+    // stdout, stderr and both interleaved, bounded in size, and the log file they are copied to.
+    private sealed class CapturedOutput(StreamWriter? log)
     {
-        private readonly StringBuilder _text = new();
+        private readonly StringBuilder _stdout = new();
+        private readonly StringBuilder _stderr = new();
+        private readonly StringBuilder _interleaved = new();
 
         public bool Overflowed { get; private set; }
 
-        public bool TryAppendLine(string line, int limit)
+        public string StandardOutput { get { lock (_interleaved) { return _stdout.ToString(); } } }
+
+        public string StandardError { get { lock (_interleaved) { return _stderr.ToString(); } } }
+
+        public string Interleaved { get { lock (_interleaved) { return _interleaved.ToString(); } } }
+
+        public bool TryAppendLine(string line, bool isError, int limit)
         {
-            lock (_text)
+            lock (_interleaved)
             {
-                if (_text.Length + line.Length > limit)
+                if (_interleaved.Length + line.Length > limit)
                 {
                     Overflowed = true;
                     return false;
                 }
 
-                _text.AppendLine(line);
+                (isError ? _stderr : _stdout).AppendLine(line);
+                _interleaved.AppendLine(line);
+                log?.WriteLine(line);
                 return true;
             }
         }
 
-        public override string ToString()
+        public void WriteLog(string line)
         {
-            lock (_text)
+            lock (_interleaved)
             {
-                return _text.ToString();
+                log?.WriteLine(line);
             }
         }
     }

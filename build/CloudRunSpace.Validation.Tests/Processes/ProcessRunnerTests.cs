@@ -1,14 +1,14 @@
-using CloudRunSpace.Templates.Tests.Infrastructure;
+using CloudRunSpace.Validation.Processes;
 
-namespace CloudRunSpace.Templates.Tests.InfrastructureTests;
+namespace CloudRunSpace.Validation.Tests.Processes;
 
-/// <summary>The process runner the template tests depend on: captures output, never waits on stdin, stops runaways.</summary>
+/// <summary>The process runner the pack's tests and the build depend on: captures output, never waits on stdin, stops runaways.</summary>
 public sealed class ProcessRunnerTests
 {
     private const string Shell = "/bin/sh";
 
     [Fact]
-    public async Task CapturesOutputAndExitCode()
+    public async Task Stdout_stderr_and_the_exit_code_are_captured()
     {
         SkipWithoutShell();
 
@@ -20,7 +20,7 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
-    public async Task AChildThatReadsStdinGetsEndOfInputInsteadOfHanging()
+    public async Task A_child_that_reads_stdin_gets_end_of_input_instead_of_hanging()
     {
         SkipWithoutShell();
 
@@ -30,7 +30,7 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
-    public async Task AChildThatOverrunsItsTimeIsKilledAndReported()
+    public async Task A_child_that_overruns_its_time_is_killed_and_reported()
     {
         SkipWithoutShell();
         var started = DateTime.UtcNow;
@@ -43,7 +43,7 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
-    public async Task AChildThatFloodsItsOutputIsStopped()
+    public async Task A_child_that_floods_its_output_is_stopped()
     {
         SkipWithoutShell();
 
@@ -54,7 +54,7 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
-    public async Task EnvironmentOverridesReachTheChild()
+    public async Task Environment_overrides_reach_the_child()
     {
         SkipWithoutShell();
 
@@ -63,6 +63,26 @@ public sealed class ProcessRunnerTests
             new Dictionary<string, string?> { ["CRS_PROBE"] = "set-by-test" }, TestContext.Current.CancellationToken);
 
         Assert.Equal("set-by-test", result.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task A_log_file_gets_the_command_the_interleaved_output_and_the_exit_code()
+    {
+        SkipWithoutShell();
+        var log = Path.Combine(Directory.CreateTempSubdirectory("runner-log-").FullName, "logs", "run.log");
+
+        var result = await ProcessRunner.RunAsync(
+            Shell, ["-c", "echo one; echo two >&2; sleep 0.2; echo three; exit 4"], Path.GetTempPath(), TimeSpan.FromSeconds(30),
+            cancellationToken: TestContext.Current.CancellationToken, logFile: log);
+
+        var lines = File.ReadAllLines(log);
+        Assert.Equal($"$ {Shell} -c \"echo one; echo two >&2; sleep 0.2; echo three; exit 4\"", lines[0]);
+        Assert.Equal(["one", "two"], lines[2..4].Order().ToArray());
+        Assert.Equal("three", lines[4]);
+        Assert.StartsWith("# exit code 4 after ", lines[^1], StringComparison.Ordinal);
+        Assert.Equal(log, result.LogFile);
+        Assert.Contains("two", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("two", result.StandardOutput, StringComparison.Ordinal);
     }
 
     private static Task<ProcessResult> RunShellAsync(string script, TimeSpan timeout) =>
