@@ -7,9 +7,10 @@ namespace CloudRunSpace_1.AppHost;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster from the server binaries on this machine: initdb into a temp folder, a free
-/// loopback port, the database role of the backend as its owner; the folder is removed when the AppHost stops.
+/// loopback port, password (SCRAM) authentication, the given role as its owner; the folder is removed on dispose.
+/// The AppHost runs its server as a resource (<see cref="ServerCommand"/>); the tests start it themselves (<see cref="Start"/>).
 /// </summary>
-internal sealed class LocalPostgres : IDisposable
+public sealed class LocalPostgres : IDisposable
 {
     private readonly string _folder;
     private readonly string _binaries;
@@ -38,14 +39,29 @@ internal sealed class LocalPostgres : IDisposable
     /// <summary>The folder for the server's Unix socket.</summary>
     public string SocketFolder => _folder;
 
+    /// <summary>Whether this machine has the server binaries (or <c>PG_BIN</c> names them).</summary>
+    public static bool IsAvailable => FindBinaries() is not null;
+
     /// <summary>The program that runs the server in the foreground, and its arguments (as the postgres user when root).</summary>
-    public (string FileName, string[] Arguments) ServerCommand => AsOwner(Path.Combine(_binaries, "postgres"),
-        ["-D", DataFolder, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-k", SocketFolder,
-         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
+    public (string FileName, string[] Arguments) ServerCommand =>
+        AsOwner(Path.Combine(_binaries, "postgres"), ["-D", DataFolder, .. ServerOptions]);
+
+    // Loopback only, the socket in the cluster's own folder, and no fsync: the data is thrown away anyway.
+    private string[] ServerOptions =>
+        ["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-k", SocketFolder,
+         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"];
 
     /// <summary>A connection string for <see cref="Role"/>; <paramref name="withPassword"/> false leaves the password out.</summary>
     public string ConnectionString(bool withPassword = true) =>
         $"Host=127.0.0.1;Port={Port};Username={Role};Database=postgres" + (withPassword ? $";Password={Password}" : string.Empty);
+
+    /// <summary>Starts the server in the background and waits until it accepts connections (<c>pg_ctl start -w</c>).</summary>
+    public void Start()
+    {
+        var (pgCtl, arguments) = AsOwner(Path.Combine(_binaries, "pg_ctl"),
+            ["-D", DataFolder, "-l", Path.Combine(_folder, "postgres.log"), "-w", "-o", string.Join(' ', ServerOptions), "start"]);
+        Run(pgCtl, arguments);
+    }
 
     /// <summary>Makes a new cluster owned by <paramref name="role"/>; fails with what to install when there are no binaries.</summary>
     public static LocalPostgres Create(string role, string? password = null)

@@ -1,21 +1,16 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
+using CloudRunSpace_1.AppHost;
 using Npgsql;
 
 namespace CloudRunSpace_1.Tests.Fakes;
 
 /// <summary>
-/// A throwaway PostgreSQL cluster for the test run: initdb into a temp folder, a free loopback port,
-/// password (SCRAM) authentication, removed afterwards. Each test class gets its own database.
+/// A throwaway PostgreSQL cluster for the test run (the AppHost's <see cref="LocalPostgres"/>), removed afterwards. Each test class gets its own database.
 /// Set <c>TEST_DATABASE_URL</c> to use an existing server (a superuser connection string) instead.
 /// Without PostgreSQL the database tests are skipped, or fail when <c>TESTS_REQUIRE_POSTGRES=true</c> (CI).
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    private string? _folder;
-    private string? _binaries;
+    private LocalPostgres? _cluster;
 
     /// <summary>
     /// A login role whose password is the fake metadata server's access token: the database user of a backend
@@ -40,8 +35,7 @@ public sealed class PostgresServer : IAsyncLifetime
             return;
         }
 
-        _binaries = FindBinaries();
-        if (_binaries is null)
+        if (!LocalPostgres.IsAvailable)
         {
             UnavailableReason = "No PostgreSQL server binaries (initdb, pg_ctl) found. Install them (apt-get install postgresql | " +
                 "brew install postgresql@15 | winget install PostgreSQL.PostgreSQL.15), set PG_BIN to their folder, or set TEST_DATABASE_URL.";
@@ -53,20 +47,10 @@ public sealed class PostgresServer : IAsyncLifetime
             return;
         }
 
-        _folder = Directory.CreateTempSubdirectory("pg-tests-").FullName;
-        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var passwordFile = Path.Combine(_folder, "pwfile");
-        await File.WriteAllTextAsync(passwordFile, password);
-        var port = FreePort();
-        if (Environment.IsPrivilegedProcess)
-        {
-            await RunAsync("chown", ["-R", "postgres", _folder]);
-        }
-
-        var data = Path.Combine(_folder, "data");
-        await RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--pwfile", passwordFile, "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--no-sync"]);
-        await RunAsPostgresAsync("pg_ctl", ["-D", data, "-l", Path.Combine(_folder, "postgres.log"), "-w", "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {_folder} -c fsync=off", "start"]);
-        AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Password={password};Database=postgres;Pooling=false";
+        // The AppHost's own throwaway cluster, started in the background instead of as a resource.
+        _cluster = LocalPostgres.Create("postgres");
+        _cluster.Start();
+        AdminConnectionString = _cluster.ConnectionString() + ";Pooling=false";
         await ExecuteAsync($"CREATE ROLE \"{IamUser}\" LOGIN PASSWORD '{FakeGoogle.AccessToken}'");
     }
 
@@ -83,16 +67,11 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_folder is null)
-        {
-            return;
-        }
-
         NpgsqlConnection.ClearAllPools();
-        await RunAsPostgresAsync("pg_ctl", ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"]);
-        Directory.Delete(_folder, recursive: true);
+        _cluster?.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private async Task ExecuteAsync(string sql)
@@ -101,60 +80,5 @@ public sealed class PostgresServer : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    private static string? FindBinaries()
-    {
-        var candidates = new List<string?> { Environment.GetEnvironmentVariable("PG_BIN") };
-        if (Directory.Exists("/usr/lib/postgresql"))
-        {
-            candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql")
-                .OrderByDescending(version => int.TryParse(Path.GetFileName(version), out var major) ? major : 0)
-                .Select(version => Path.Combine(version, "bin")));
-        }
-
-        candidates.AddRange(["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"]);
-        return candidates.FirstOrDefault(folder => !string.IsNullOrEmpty(folder) && File.Exists(Path.Combine(folder, "initdb")));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    // initdb and postgres refuse to run as root: then they run as the `postgres` user.
-    private Task RunAsPostgresAsync(string tool, string[] arguments)
-    {
-        var path = Path.Combine(_binaries!, tool);
-        return Environment.IsPrivilegedProcess
-            ? RunAsync("runuser", ["-u", "postgres", "--", path, .. arguments])
-            : RunAsync(path, arguments);
-    }
-
-    private static async Task RunAsync(string fileName, string[] arguments)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} exited {process.ExitCode}: {await output}{await error}");
-        }
     }
 }
