@@ -12,6 +12,7 @@ public sealed partial class WholeFileVariantTests(TemplateHive hive)
 {
     private const string Name = "Acme.Shop";
     private const string PasswordProvider = "src/Acme.Shop.Backend/Data/CloudSqlIamPasswordProvider.cs";
+    private const string FrontendProgram = "src/Acme.Shop.Frontend/Program.cs";
 
     /// <summary>Option sets that between them take every branch of every template directive.</summary>
     public static TheoryData<string> EveryBranch =>
@@ -33,7 +34,7 @@ public sealed partial class WholeFileVariantTests(TemplateHive hive)
                 .Select((line, index) => (Line: line, Number: index + 1))
                 .Where(line => Directive().IsMatch(line.Line))
                 .Select(line => $"{file.Path}:{line.Number}: {line.Line.Trim()}"))
-            .Concat(space.Files.Where(f => f.Contains(".NativeAot.", StringComparison.Ordinal)))
+            .Concat(space.Files.Where(f => f.Contains(".NativeAot.", StringComparison.Ordinal) || f.EndsWith(".Blazor.cs", StringComparison.Ordinal)))
             .ToList();
 
         Assert.True(leftovers.Count == 0, $"Left in the output of [{options}]:{Environment.NewLine}{string.Join(Environment.NewLine, leftovers)}");
@@ -64,6 +65,18 @@ public sealed partial class WholeFileVariantTests(TemplateHive hive)
 
         Assert.NotEmpty(space.Files);
         Assert.DoesNotContain(space.Files, f => f.Contains("CloudSqlIamPasswordProvider", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_blazor_space_s_program_maps_razor_components_and_a_razor_space_s_maps_razor_pages()
+    {
+        var blazor = await ReadAsync(await Generate("--frontend blazor --db-auth iam --egress connector --native-aot true"), FrontendProgram);
+        var razor = await ReadAsync(await Generate(""), FrontendProgram);
+
+        Assert.Contains("app.MapRazorComponents<App>();", blazor, StringComparison.Ordinal);
+        Assert.DoesNotContain("MapRazorPages", blazor, StringComparison.Ordinal);
+        Assert.Contains("app.MapRazorPages();", razor, StringComparison.Ordinal);
+        Assert.DoesNotContain("MapRazorComponents", razor, StringComparison.Ordinal);
     }
 
     private async Task<Infrastructure.Instantiation> Generate(string options)
