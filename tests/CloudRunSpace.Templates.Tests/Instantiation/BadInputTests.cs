@@ -14,7 +14,7 @@ public sealed class BadInputTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(BadValues))]
-    public async Task IsRefusedAndWritesNothing(string option, string value)
+    public async Task A_bad_option_value_is_refused_with_a_message_naming_it_and_nothing_is_written(string option, string value)
     {
         var attempt = await hive.InstantiateAsync("Acme.Shop", option, value);
 

@@ -9,7 +9,7 @@ public sealed class DeploymentSettingsTests(TemplateHive hive)
     private const string Region = "europe-west1";
 
     [Fact]
-    public async Task ProjectIdAndRegionLandInTheEnvironmentFiles()
+    public async Task The_project_id_and_region_land_in_the_environment_file_and_no_default_is_left()
     {
         if (!TemplateSource.Files().Any(f => f.StartsWith("deploy/env/", StringComparison.Ordinal) && f.EndsWith(".env", StringComparison.Ordinal)))
         {

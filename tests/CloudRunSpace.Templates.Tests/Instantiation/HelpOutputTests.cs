@@ -10,7 +10,7 @@ public sealed partial class HelpOutputTests(TemplateHive hive)
     private readonly TemplateConfig _config = TemplateConfig.Load();
 
     [Fact]
-    public async Task TheTemplateOptionsAreExactlyThePromisedOnes()
+    public async Task Help_lists_exactly_the_promised_options()
     {
         var help = await HelpAsync();
         var section = help[help.IndexOf("Template options:", StringComparison.Ordinal)..];
@@ -21,7 +21,7 @@ public sealed partial class HelpOutputTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task EveryOptionIsShownWithItsDescription()
+    public async Task Help_shows_every_option_s_description()
     {
         var help = Collapse(await HelpAsync());
 
@@ -30,7 +30,7 @@ public sealed partial class HelpOutputTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task EveryChoiceIsShownWithItsDescription()
+    public async Task Help_shows_every_choice_with_its_description()
     {
         var help = Collapse(await HelpAsync());
         var choices = _config.ParameterSymbols.Values

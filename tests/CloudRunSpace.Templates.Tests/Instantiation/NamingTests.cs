@@ -33,7 +33,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task InstantiationSucceeds(string name)
+    public async Task A_name_with_dots_and_a_hyphen_instantiates(string name)
     {
         var space = await hive.SharedInstantiationAsync(name);
 
@@ -43,7 +43,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task NoFileNameOrFileTextKeepsATemplateToken(string name)
+    public async Task No_file_name_or_text_keeps_a_form_of_the_source_name(string name)
     {
         var space = await hive.SharedInstantiationAsync(name);
         Assert.NotEmpty(space.Files);
@@ -61,7 +61,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task EveryPrimaryOutputExistsUnderTheNewName(string name)
+    public async Task Every_primary_output_exists_under_the_new_name(string name)
     {
         var config = TemplateConfig.Load();
         var space = await hive.SharedInstantiationAsync(name);
@@ -77,7 +77,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task TheSolutionListsExactlyTheProjectsOnDisk(string name)
+    public async Task The_solution_lists_exactly_the_projects_on_disk(string name)
     {
         var space = await hive.SharedInstantiationAsync(name);
         var solution = $"{name}.sln";
@@ -93,7 +93,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task EveryProjectReferenceResolves(string name)
+    public async Task Every_project_reference_points_to_a_generated_project(string name)
     {
         var space = await hive.SharedInstantiationAsync(name);
         var projects = GeneratedFiles.WithExtension(space, ".csproj");
@@ -114,7 +114,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(NamespaceRoots))]
-    public async Task EveryNamespaceStartsWithTheCSharpFormOfTheName(string name, string namespaceRoot)
+    public async Task Every_namespace_starts_with_the_csharp_form_of_the_name(string name, string namespaceRoot)
     {
         var space = await hive.SharedInstantiationAsync(name);
 
@@ -133,7 +133,7 @@ public sealed partial class NamingTests(TemplateHive hive)
 
     [Theory]
     [MemberData(nameof(Slugs))]
-    public async Task CloudResourceNamesUseTheDnsSafeFormOfTheName(string name, string slug)
+    public async Task A_generated_file_carries_the_dns_safe_form_of_the_name(string name, string slug)
     {
         if (!TemplateSource.AnyFileContains("cloudrunspace-app"))
         {

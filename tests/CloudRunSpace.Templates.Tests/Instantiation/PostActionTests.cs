@@ -13,7 +13,7 @@ public sealed class PostActionTests(TemplateHive hive)
     private const string ChmodActionId = "cb9a6cf3-4f5c-4860-b9d2-03a574959774";
 
     [Fact]
-    public async Task NoPostActionFails()
+    public async Task No_post_action_fails_or_leaves_manual_instructions()
     {
         var space = await hive.SharedInstantiationAsync("Acme.Shop");
 
@@ -23,7 +23,7 @@ public sealed class PostActionTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task EveryFileTheChmodPostActionNamesExistsAndIsExecutable()
+    public async Task Every_file_the_chmod_post_action_names_exists_and_is_executable()
     {
         if (OperatingSystem.IsWindows())
         {

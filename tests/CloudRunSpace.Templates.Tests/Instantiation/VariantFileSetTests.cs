@@ -10,7 +10,7 @@ public sealed class VariantFileSetTests(TemplateHive hive)
     private const string TestsProject = "tests/Acme.Shop.Tests/Acme.Shop.Tests.csproj";
 
     [Fact]
-    public async Task RazorHasPagesAndNoComponents()
+    public async Task A_razor_space_has_pages_and_no_components()
     {
         var files = await FilesOf("--frontend", "razor");
 
@@ -19,7 +19,7 @@ public sealed class VariantFileSetTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task BlazorHasComponentsAndNoPages()
+    public async Task A_blazor_space_has_components_and_no_pages()
     {
         var files = await FilesOf("--frontend", "blazor");
 
@@ -28,7 +28,7 @@ public sealed class VariantFileSetTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task TheDefaultHasTheTestsProject()
+    public async Task The_default_space_has_the_tests_project()
     {
         var files = await FilesOf();
 
@@ -36,7 +36,7 @@ public sealed class VariantFileSetTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task WithoutTestsThereIsNoTestsFolder()
+    public async Task Without_tests_there_is_no_tests_folder()
     {
         var files = await FilesOf("--tests", "false");
 
@@ -45,7 +45,7 @@ public sealed class VariantFileSetTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task WithoutTestsTheSolutionNamesNoTestsProject()
+    public async Task Without_tests_the_solution_names_no_tests_project()
     {
         // Needs the .sln text, so this one variant is really generated.
         var space = await hive.SharedInstantiationAsync(Name, "--tests", "false");
@@ -58,7 +58,7 @@ public sealed class VariantFileSetTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task TheDryRunListsExactlyTheFilesARealRunWrites()
+    public async Task The_dry_run_lists_exactly_the_files_a_real_run_writes()
     {
         // Guards the dry-run parsing the other tests rely on.
         var dryRun = await FilesOf();

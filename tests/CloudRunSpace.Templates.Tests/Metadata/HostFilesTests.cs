@@ -22,14 +22,14 @@ public sealed class HostFilesTests
     private IEnumerable<JsonObject> IdeHostSymbols => (_config.IdeHost["symbolInfo"] as JsonArray ?? []).OfType<JsonObject>();
 
     [Fact]
-    public void EverySymbolNamedInDotnetCliHostExistsInTemplateJson()
+    public void Every_symbol_dotnetcli_host_json_names_exists_in_template_json()
     {
         Assert.NotEmpty(CliHostSymbols);
         Assert.All(CliHostSymbols, s => Assert.True(_config.Symbols.ContainsKey(s), $"dotnetcli.host.json names unknown symbol \"{s}\"."));
     }
 
     [Fact]
-    public void EverySymbolNamedInIdeHostExistsInTemplateJson()
+    public void Every_symbol_ide_host_json_names_exists_in_template_json()
     {
         var ids = IdeHostSymbols.Select(s => (string?)s["id"] ?? "").ToList();
         Assert.NotEmpty(ids);
@@ -37,7 +37,7 @@ public sealed class HostFilesTests
     }
 
     [Fact]
-    public void EveryUserFacingParameterIsVisibleInTheIde()
+    public void Every_parameter_but_skip_restore_is_visible_in_the_ide_dialog()
     {
         var visibleByDefault = (bool?)_config.IdeHost["defaultSymbolVisibility"] ?? false;
         var visibility = IdeHostSymbols.ToDictionary(s => (string?)s["id"] ?? "", s => (bool?)s["isVisible"], StringComparer.Ordinal);
@@ -51,7 +51,7 @@ public sealed class HostFilesTests
     }
 
     [Fact]
-    public void TheCommandLineOptionsAreExactlyThePromisedOnes()
+    public void The_command_line_options_are_exactly_the_promised_ones()
     {
         // Without a dotnetcli.host.json entry the CLI names an option after its symbol.
         var options = _config.ParameterSymbols.Keys
@@ -62,7 +62,7 @@ public sealed class HostFilesTests
     }
 
     [Fact]
-    public void NoOptionGetsAnAutomaticShortAlias()
+    public void No_option_gets_an_automatic_short_alias()
     {
         // An automatic alias (e.g. -r for --region) could clash with dotnet new's own options.
         var withAlias = CliHostSymbols.Where(s => (string?)_config.CliHost["symbolInfo"]![s]!["shortName"] != "").ToList();
@@ -71,7 +71,7 @@ public sealed class HostFilesTests
     }
 
     [Fact]
-    public void TheIdeIconExists()
+    public void The_icon_ide_host_json_names_exists_and_is_not_empty()
     {
         var icon = (string?)_config.IdeHost["icon"];
         Assert.False(string.IsNullOrWhiteSpace(icon), "ide.host.json names no icon.");

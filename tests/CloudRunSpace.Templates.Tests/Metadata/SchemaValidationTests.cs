@@ -16,7 +16,7 @@ public sealed class SchemaValidationTests
 
     [Theory]
     [MemberData(nameof(ConfigFiles))]
-    public async Task ConfigFileMatchesItsSchema(string configFile, string schemaFile)
+    public async Task Each_config_file_matches_its_schemastore_schema(string configFile, string schemaFile)
     {
         var path = Path.Combine(RepositoryPaths.TemplateConfigFolder, configFile);
         var schema = await JsonSchema.FromFileAsync(RepositoryPaths.Schema(schemaFile), TestContext.Current.CancellationToken);
@@ -27,7 +27,7 @@ public sealed class SchemaValidationTests
     }
 
     [Fact]
-    public async Task TheTemplateSchemaRejectsAWrongDocument()
+    public async Task The_template_schema_rejects_a_wrong_document()
     {
         // Proves the schema is really applied: a symbol of an unknown type and a numeric name must fail it.
         var schema = await JsonSchema.FromFileAsync(RepositoryPaths.Schema("template.json"), TestContext.Current.CancellationToken);

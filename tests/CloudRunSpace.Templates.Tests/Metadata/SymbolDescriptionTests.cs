@@ -11,7 +11,7 @@ public sealed class SymbolDescriptionTests
     private readonly TemplateConfig _config = TemplateConfig.Load();
 
     [Fact]
-    public void EveryParameterHasADisplayNameAndADescription()
+    public void Every_parameter_has_a_display_name_and_a_description()
     {
         Assert.NotEmpty(_config.ParameterSymbols);
         var missing = _config.ParameterSymbols
@@ -24,7 +24,7 @@ public sealed class SymbolDescriptionTests
     }
 
     [Fact]
-    public void EveryChoiceHasADescription()
+    public void Every_choice_has_a_description()
     {
         var choiceParameters = _config.ParameterSymbols.Where(s => (string?)s.Value["datatype"] == "choice").ToList();
         Assert.NotEmpty(choiceParameters);
@@ -39,7 +39,7 @@ public sealed class SymbolDescriptionTests
     }
 
     [Fact]
-    public void EveryChoiceParameterOffersAtLeastTwoChoicesAndDefaultsToOneOfThem()
+    public void Every_choice_parameter_offers_two_or_more_choices_and_defaults_to_one_of_them()
     {
         foreach (var (name, symbol) in _config.ParameterSymbols.Where(s => (string?)s.Value["datatype"] == "choice"))
         {

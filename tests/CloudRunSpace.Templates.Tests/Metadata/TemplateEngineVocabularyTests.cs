@@ -7,7 +7,7 @@ namespace CloudRunSpace.Templates.Tests.Metadata;
 public sealed class TemplateEngineVocabularyTests
 {
     [Fact]
-    public void TemplateJsonUsesOnlyPropertiesTheEngineReads()
+    public void Template_json_uses_only_properties_the_engine_reads()
     {
         var unknown = TemplateEngineVocabulary.FindUnknownProperties(TemplateConfig.Load().Template);
 
@@ -17,7 +17,7 @@ public sealed class TemplateEngineVocabularyTests
     }
 
     [Fact]
-    public void TheCheckReportsMisspeltNamesAtEveryLevel()
+    public void The_check_reports_misspelt_names_at_every_level()
     {
         // Proves the check above is not vacuous: the same misspellings in the real file would fail it.
         var template = JsonNode.Parse("""

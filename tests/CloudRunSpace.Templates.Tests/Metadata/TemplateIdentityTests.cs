@@ -9,7 +9,7 @@ public sealed class TemplateIdentityTests
     private readonly TemplateConfig _config = TemplateConfig.Load();
 
     [Fact]
-    public void TheShortNameIsExactlyCloudrunSpace()
+    public void The_short_name_is_exactly_cloudrun_space()
     {
         // The engine also accepts an array of short names; there must be exactly one either way.
         var shortNames = _config.Template["shortName"] switch
@@ -23,7 +23,7 @@ public sealed class TemplateIdentityTests
     }
 
     [Fact]
-    public void TheClassificationsNameTheCloudAndTheWeb()
+    public void The_classifications_name_the_cloud_and_the_web()
     {
         var classifications = (_config.Template["classifications"] as JsonArray ?? []).Select(c => (string?)c).ToList();
 
@@ -31,7 +31,7 @@ public sealed class TemplateIdentityTests
     }
 
     [Fact]
-    public void EveryPostActionHasAUniqueId()
+    public void Every_post_action_has_a_unique_id()
     {
         // Localization files address post actions by id; without one the engine reports LOC002 at install.
         var postActions = (_config.Template["postActions"] as JsonArray ?? []).OfType<JsonObject>().ToList();
@@ -43,7 +43,7 @@ public sealed class TemplateIdentityTests
     }
 
     [Fact]
-    public void TheSourceNameHasDistinctFileAndNamespaceForms()
+    public void The_source_name_has_a_hyphen_so_its_file_and_namespace_forms_differ()
     {
         // See TEMPLATE-FACTS.md: a sourceName whose file and namespace forms coincide breaks the generated
         // solution for names with hyphens; the hyphen forces the engine to keep them apart.

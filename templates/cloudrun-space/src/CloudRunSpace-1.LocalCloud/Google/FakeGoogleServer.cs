@@ -16,8 +16,9 @@ namespace CloudRunSpace_1.LocalCloud.Google;
 /// A fake of what Cloud Run's metadata server and Google's token issuer do for the space, on a loopback port:
 /// access tokens, ID tokens signed RS256 with its own key, and the key set (JWKS) to verify them.
 /// Point Google.Apis.Auth at it with <c>GCE_METADATA_HOST</c>. It has no test-framework dependency, so the
-/// same code also runs as a separate process for smoke tests. Its signing key can be rotated and its key set
-/// made to fail, so that a backend's key cache can be watched through a rotation and an outage.
+/// same code serves the tests in-process and the locally run space as its own process (<c>LocalCloud google</c>).
+/// Its signing key can be rotated and its key set made to fail, so that a backend's key cache can be watched
+/// through a rotation and an outage.
 /// </summary>
 public sealed class FakeGoogleServer : IAsyncDisposable
 {

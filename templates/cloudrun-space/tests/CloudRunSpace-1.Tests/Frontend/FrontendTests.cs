@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using CloudRunSpace_1.Tests.Fakes;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -9,7 +10,7 @@ namespace CloudRunSpace_1.Tests.Frontend;
 /// verifies the token → PostgreSQL. The backend's allow-list holds only the metadata server's account, so a
 /// served page proves the frontend sent a valid token.
 /// </summary>
-public sealed class FrontendTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
+public sealed partial class FrontendTests(FakeGoogle google, PostgresServer postgres) : IAsyncLifetime
 {
     private readonly RunningSpace _space = new(google, postgres);
 
@@ -25,6 +26,32 @@ public sealed class FrontendTests(FakeGoogle google, PostgresServer postgres) : 
         var page = await _space.Frontend.CreateClient().GetStringAsync("/", Cancellation);
 
         Assert.Contains("Welcome to your Cloud Run private space", page);
+    }
+
+    [Fact]
+    public async Task Every_asset_the_page_loads_answers_200_the_stylesheet_and_the_favicon_among_them()
+    {
+        var client = _space.Frontend.CreateClient();
+        var pageUrl = new Uri(client.BaseAddress!, "/");
+        var page = await client.GetStringAsync(pageUrl, Cancellation);
+        var baseUrl = BaseHref().Match(page) is { Success: true } found ? new Uri(pageUrl, found.Groups["url"].Value) : pageUrl;
+
+        // What a browser fetches to show the page: stylesheets, icons, scripts, images, from this origin.
+        var assets = AssetReference().Matches(page)
+            .Select(match => new Uri(baseUrl, WebUtility.HtmlDecode(match.Groups["url"].Value)))
+            .Where(asset => asset.Authority == pageUrl.Authority)
+            .Distinct()
+            .ToList();
+        var answers = new List<string>();
+        foreach (var asset in assets)
+        {
+            using var response = await client.GetAsync(asset, Cancellation);
+            answers.Add($"{asset.PathAndQuery}: {(int)response.StatusCode} {response.Content.Headers.ContentType?.MediaType}");
+        }
+
+        Assert.Contains("/site.css: 200 text/css", answers);
+        Assert.Contains("/favicon.svg: 200 image/svg+xml", answers);
+        Assert.All(answers, answer => Assert.Contains(": 200 ", answer, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -80,4 +107,11 @@ public sealed class FrontendTests(FakeGoogle google, PostgresServer postgres) : 
         Assert.Contains("temporarily unavailable", page);
         Assert.DoesNotContain("Exception", page);
     }
+
+    // href/src of the elements a browser loads with the page (not <a> links, which it only follows on a click).
+    [GeneratedRegex(@"<(?:link|script|img|source|iframe)\b[^>]*?\s(?:href|src)=""(?<url>[^""]+)""", RegexOptions.IgnoreCase)]
+    private static partial Regex AssetReference();
+
+    [GeneratedRegex(@"<base\b[^>]*?\shref=""(?<url>[^""]+)""", RegexOptions.IgnoreCase)]
+    private static partial Regex BaseHref();
 }
