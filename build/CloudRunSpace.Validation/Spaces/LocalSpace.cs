@@ -268,12 +268,8 @@ public sealed class LocalSpace : IDisposable
         }
     }
 
-    private static Dictionary<string, string> QuietEnvironment() => new()
-    {
-        ["DOTNET_NOLOGO"] = "1",
-        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-        ["DOTNET_CLI_UI_LANGUAGE"] = "en",
-    };
+    private static Dictionary<string, string> QuietEnvironment() =>
+        DotnetEnvironment.Quiet.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!);
 
     // A port is chosen seconds before the service binds it (PostgreSQL and migrate start in between), and any other
     // process may take it meanwhile; then the service cannot listen and exits. That says nothing about the space, so

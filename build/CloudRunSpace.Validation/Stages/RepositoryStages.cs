@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using CloudRunSpace.Validation.Matrix;
 using CloudRunSpace.Validation.Reporting;
 using CloudRunSpace.Validation.Templates;
@@ -28,7 +27,10 @@ public sealed partial class ValidationStages
             Path.GetDirectoryName(paths.PackProject)!,
             properties["PackageOutputPath"]!.GetValue<string>(),
             $"{properties["PackageId"]!.GetValue<string>()}.{properties["PackageVersion"]!.GetValue<string>()}.nupkg"));
-        File.Delete(package);
+        if (File.Exists(package))
+        {
+            File.Delete(package);
+        }
 
         var run = Dotnet(["pack", paths.PackProject, "-c", configuration], paths.Log(Repository, "pack"));
         var problem = ExitCodeProblem(run) ?? (File.Exists(package) ? null : $"dotnet pack exited 0 but wrote no {Path.GetFileName(package)}");
@@ -53,7 +55,7 @@ public sealed partial class ValidationStages
         if (problem is null)
         {
             var list = Dotnet(["new", "list", .. hive], paths.Log(Repository, "install-list"));
-            problem = ExitCodeProblem(list) ?? (TemplateHiveListing.Lists(list.Output, TemplateShortName)
+            problem = ExitCodeProblem(list) ?? (TemplateListing.Lists(list.Output, TemplateShortName)
                 ? null
                 : $"'{TemplateShortName}' is not listed by dotnet new list after installing (see install-list.log)");
             run = new StageRun
@@ -113,7 +115,11 @@ public sealed partial class ValidationStages
     public bool Test(string label, string stage, string projectOrSolution, TestRunOptions options)
     {
         var trx = Path.Combine(paths.Trx, options.TrxFileName);
-        File.Delete(trx);
+        if (File.Exists(trx))
+        {
+            File.Delete(trx);
+        }
+
         List<string> arguments = ["test", projectOrSolution];
         if (options.NoBuild)
         {
@@ -153,14 +159,4 @@ public sealed partial class ValidationStages
             "building the fake Google server");
         return dll;
     }
-}
-
-/// <summary>Reading <c>dotnet new list</c>.</summary>
-public static partial class TemplateHiveListing
-{
-    /// <summary>Whether <c>dotnet new list</c>'s output lists <paramref name="shortName"/>.</summary>
-    /// <param name="listOutput">The output.</param>
-    /// <param name="shortName">The template's short name.</param>
-    public static bool Lists(string listOutput, string shortName) =>
-        Regex.IsMatch(listOutput, $@"(^|[\s,]){Regex.Escape(shortName)}([\s,]|$)", RegexOptions.Multiline);
 }

@@ -35,7 +35,7 @@ public sealed class StageRun
 public sealed partial class ValidationStages(BuildPaths paths, ValidationReport report, Action<string> information, Action<string> error)
 {
     /// <summary>The template's short name.</summary>
-    public const string TemplateShortName = "cloudrun-space";
+    public const string TemplateShortName = Templates.TemplateHive.ShortName;
 
     /// <summary>Variants are built and tested the way a user first does it: the default Debug configuration.</summary>
     public const string VariantConfiguration = "Debug";
