@@ -4,12 +4,8 @@ using CloudRunSpace.Validation.Matrix;
 namespace CloudRunSpace.Validation.Tests.Matrix;
 
 /// <summary>The all-pairs matrix: every pair of option values together in some variant, in few variants, from template.json alone.</summary>
-public sealed class AllPairsTests : IDisposable
+public sealed class AllPairsTests(TemporaryFolder temp) : IClassFixture<TemporaryFolder>
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("all-pairs-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
     [Fact]
     public void Three_binary_options_need_four_variants()
     {
@@ -72,7 +68,7 @@ public sealed class AllPairsTests : IDisposable
     {
         var template = JsonNode.Parse(File.ReadAllText(TemplateJson))!;
         template["symbols"]!["Frontend"]!["choices"]!.AsArray().Add(new JsonObject { ["choice"] = "htmx", ["description"] = "a third frontend" });
-        var changed = Path.Combine(_folder, "template.json");
+        var changed = Path.Combine(temp.Path, "template.json");
         File.WriteAllText(changed, template.ToJsonString());
 
         var matrix = AllPairs.FromTemplate(changed, CliHostJson);
@@ -108,7 +104,7 @@ public sealed class AllPairsTests : IDisposable
     public void Variants_json_lists_each_variant_s_options_and_what_was_left_out()
     {
         var matrix = AllPairs.FromTemplate(TemplateJson, CliHostJson);
-        var file = Path.Combine(_folder, "out", "variants.json");
+        var file = Path.Combine(temp.Path, "out", "variants.json");
 
         AllPairs.WriteJson(matrix, file);
 

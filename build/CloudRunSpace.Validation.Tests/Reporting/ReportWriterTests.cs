@@ -4,12 +4,8 @@ using CloudRunSpace.Validation.Reporting;
 namespace CloudRunSpace.Validation.Tests.Reporting;
 
 /// <summary>The validation report: the same table shape as ever, failures listed with the log to read.</summary>
-public sealed class ReportWriterTests : IDisposable
+public sealed class ReportWriterTests(TemporaryFolder temp) : IClassFixture<TemporaryFolder>
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("report-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
     [Fact]
     public void The_table_has_five_padded_columns_with_the_seconds_right_aligned()
     {
@@ -49,15 +45,15 @@ public sealed class ReportWriterTests : IDisposable
         report.Add(new StageResult
         {
             Variant = "Acme.Shop", Stage = "build", Status = StageStatus.Failed, Seconds = 9, Detail = "exit code 1",
-            LogFile = Path.Combine(_root, "artifacts", "validation", "logs", "Acme.Shop-build.log"),
+            LogFile = Path.Combine(temp.Path, "artifacts", "validation", "logs", "Acme.Shop-build.log"),
         });
         report.Skip("Acme.Shop", "test", "an earlier stage of this variant failed");
         var printed = new List<string>();
         var errors = new List<string>();
 
-        ReportWriter.Write(report, _root, Path.Combine(_root, "artifacts", "validation"), printed.Add, errors.Add);
+        ReportWriter.Write(report, temp.Path, Path.Combine(temp.Path, "artifacts", "validation"), printed.Add, errors.Add);
 
-        var markdown = File.ReadAllText(Path.Combine(_root, "artifacts", "validation", "report.md"));
+        var markdown = File.ReadAllText(Path.Combine(temp.Path, "artifacts", "validation", "report.md"));
         var failure = "FAILED: variant Acme.Shop, stage build: exit code 1 — read artifacts/validation/logs/Acme.Shop-build.log";
         Assert.Contains("6 variants covering 40 option-value pairs.", markdown);
         Assert.Contains("| Acme.Shop | test    | skipped |     0.0 | an earlier stage of this variant failed |", markdown);
@@ -65,7 +61,7 @@ public sealed class ReportWriterTests : IDisposable
         Assert.Equal([failure], errors);
         Assert.Contains(printed, l => l.StartsWith("| variant", StringComparison.Ordinal));
 
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "artifacts", "validation", "report.json")))!;
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, "artifacts", "validation", "report.json")))!;
         Assert.False((bool)json["passed"]!);
         Assert.Equal("failed", (string?)json["stages"]![1]!["status"]);
         Assert.Equal("artifacts/validation/logs/Acme.Shop-build.log", (string?)json["stages"]![1]!["log"]);
@@ -77,9 +73,9 @@ public sealed class ReportWriterTests : IDisposable
         var report = new ValidationReport();
         report.Add(new StageResult { Variant = "Acme.Shop", Stage = "build", Status = StageStatus.Passed, Seconds = 1 });
 
-        ReportWriter.Write(report, _root, _root, _ => { }, _ => { });
+        ReportWriter.Write(report, temp.Path, temp.Path, _ => { }, _ => { });
 
-        Assert.EndsWith("| Acme.Shop | build | passed |     1.0 |        |\n\nResult: every stage that ran passed.\n", File.ReadAllText(Path.Combine(_root, "report.md")));
-        Assert.True((bool)JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "report.json")))!["passed"]!);
+        Assert.EndsWith("| Acme.Shop | build | passed |     1.0 |        |\n\nResult: every stage that ran passed.\n", File.ReadAllText(Path.Combine(temp.Path, "report.md")));
+        Assert.True((bool)JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, "report.json")))!["passed"]!);
     }
 }

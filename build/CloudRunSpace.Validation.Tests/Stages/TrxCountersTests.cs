@@ -3,12 +3,8 @@ using CloudRunSpace.Validation.Stages;
 namespace CloudRunSpace.Validation.Tests.Stages;
 
 /// <summary>A test stage is judged by the counters of its TRX file, not only by the exit code.</summary>
-public sealed class TrxCountersTests : IDisposable
+public sealed class TrxCountersTests(TemporaryFolder temp) : IClassFixture<TemporaryFolder>
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("trx-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
     [Fact]
     public void The_counters_are_read_from_the_trx_file()
     {
@@ -44,7 +40,7 @@ public sealed class TrxCountersTests : IDisposable
 
     private string Trx(string counters)
     {
-        var file = Path.Combine(_folder, Guid.NewGuid() + ".trx");
+        var file = Path.Combine(temp.Path, Guid.NewGuid() + ".trx");
         File.WriteAllText(file, $"""
             <?xml version="1.0" encoding="utf-8"?>
             <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">

@@ -146,12 +146,7 @@ public sealed class ThrowawayPostgres : IDisposable
 
     private string Run(string fileName, string[] arguments, string? hideLastArgument = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = ProcessRunner.RedirectedStartInfo(fileName, arguments, Folder);
         start.Environment["LC_ALL"] = "C";
         using var process = Process.Start(start)!;
         process.StandardInput.Close();

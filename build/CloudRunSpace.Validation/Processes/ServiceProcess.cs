@@ -43,19 +43,7 @@ public sealed class ServiceProcess : IDisposable
         Name = name;
         LogFile = logFile;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
-        var start = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = ProcessRunner.RedirectedStartInfo(fileName, arguments, workingDirectory);
         foreach (var key in InheritedSettingsToDrop)
         {
             start.Environment.Remove(key);
