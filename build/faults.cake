@@ -1,4 +1,4 @@
-// The Faults stage (default variant only): the space as real processes (space.cake) under load while its parts
+// The Faults stage (default variant only): the space as real processes (the toolkit's LocalSpace) under load while its parts
 // fail — PostgreSQL stopped, the backend killed, the metadata server unreachable at the frontend's start,
 // SIGTERM — plus a wrk load run and a scan for the database password. Figures go to artifacts/validation/faults.md.
 using System.Collections.Concurrent;
@@ -9,6 +9,12 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading;
+using CloudRunSpace.Validation.Http;
+using CloudRunSpace.Validation.Load;
+using CloudRunSpace.Validation.Matrix;
+using CloudRunSpace.Validation.Postgres;
+using CloudRunSpace.Validation.Processes;
+using CloudRunSpace.Validation.Spaces;
 
 // One request of a load run: when it started and ended (seconds since the run began), and its status or error.
 public sealed record LoadSample(double Start, double End, int Status, string Error, string Tag, string Body)
@@ -102,10 +108,11 @@ public sealed class TcpForwarder : IDisposable
     public void Dispose() => Stop();
 }
 
-public sealed class FaultCheckFailure : Exception
+// The Faults target: the all-defaults variant, unless an earlier stage of it failed.
+void FaultsTarget()
 {
-    public FaultCheckFailure(string message, string logFile = "") : base(message) { LogFile = logFile; }
-    public string LogFile { get; }
+    var fakeGoogle = stages.BuildFakeGoogle();
+    stages.ForEachVariant("faults", variant => FaultsVariant(paths, variant, fakeGoogle, report), variants: stages.Matrix.Variants.Take(1));
 }
 
 static string Invariant(double value, string format = "0.00") => value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
@@ -150,7 +157,7 @@ static bool WaitFor(Func<bool> condition, TimeSpan timeout, out double seconds)
 }
 
 static HashSet<string> StoredTitles(LocalSpace space, string prefix) =>
-    space.Postgres.Sql($"SELECT title FROM records WHERE title LIKE {LocalPostgres.QuoteLiteral(prefix + "%")}", LocalSpace.DatabaseName)
+    space.Postgres.Sql($"SELECT title FROM records WHERE title LIKE {ThrowawayPostgres.QuoteLiteral(prefix + "%")}", LocalSpace.DatabaseName)
         .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
 // (1) PostgreSQL stopped during load, then started again; the backend is never restarted.
@@ -201,7 +208,7 @@ List<string> FaultDatabaseDown(LocalSpace space)
     if (recovery > 10) problems.Add($"no 201 within 10 s of PostgreSQL's restart ({Invariant(recovery)} s)");
     if (space.Backend.HasExited || space.Backend.Id != backendPid) problems.Add("the backend process did not survive the outage");
     if (lost.Count > 0) problems.Add($"{lost.Count} acknowledged writes are not in the table, e.g. '{lost[0]}'");
-    if (problems.Count > 0) throw new FaultCheckFailure("PostgreSQL down: " + string.Join("; ", problems), space.Backend.LogFile);
+    if (problems.Count > 0) throw new LoggedFailureException("PostgreSQL down: " + string.Join("; ", problems), space.Backend.LogFile);
 
     return new List<string>
     {
@@ -253,7 +260,7 @@ List<string> FaultBackendKilled(LocalSpace space)
     var unavailable = samples.Where(s => s.Status == 503).ToList();
     var unexpected = samples.Where(s => s.Status is not (200 or 302 or 503)).ToList();
     var leaky = unavailable.Where(s => !s.Body.Contains("temporarily unavailable") || s.Body.Contains("Exception") || Regex.IsMatch(s.Body, @"\bat [\w.]+\(")).ToList();
-    var duplicates = space.Postgres.Sql($"SELECT count(*) FROM (SELECT title FROM records WHERE title LIKE {LocalPostgres.QuoteLiteral(prefix + "%")} GROUP BY title HAVING count(*) > 1) d", LocalSpace.DatabaseName);
+    var duplicates = space.Postgres.Sql($"SELECT count(*) FROM (SELECT title FROM records WHERE title LIKE {ThrowawayPostgres.QuoteLiteral(prefix + "%")} GROUP BY title HAVING count(*) > 1) d", LocalSpace.DatabaseName);
     var acknowledged = samples.Where(s => s.Status == 302).Select(s => s.Tag).ToList();
     var stored = StoredTitles(space, prefix);
     var lost = acknowledged.Where(t => !stored.Contains(t)).ToList();
@@ -266,7 +273,7 @@ List<string> FaultBackendKilled(LocalSpace space)
     if (duplicates != "0") problems.Add($"{duplicates} titles were stored twice");
     if (lost.Count > 0) problems.Add($"{lost.Count} acknowledged (302) writes are not in the table");
     if (recovery > 15) problems.Add($"the frontend served no 200 within 15 s of the backend being ready ({Invariant(recovery)} s)");
-    if (problems.Count > 0) throw new FaultCheckFailure("backend killed: " + string.Join("; ", problems), space.Frontend.LogFile);
+    if (problems.Count > 0) throw new LoggedFailureException("backend killed: " + string.Join("; ", problems), space.Frontend.LogFile);
 
     return new List<string>
     {
@@ -276,15 +283,15 @@ List<string> FaultBackendKilled(LocalSpace space)
 
 // (3) The frontend starts while the metadata server is unreachable; it must start, say not ready, and recover.
 // Returns the frontend process it started (scenario 4 stops it).
-(List<string> Rows, SpaceProcess Frontend) FaultMetadataUnreachable(LocalSpace space, TcpForwarder metadata, int metadataPort)
+(List<string> Rows, ServiceProcess Frontend) FaultMetadataUnreachable(LocalSpace space, TcpForwarder metadata, int metadataPort)
 {
     space.Frontend.Stop();
     var environment = space.FrontendEnvironment();
     environment["GCE_METADATA_HOST"] = $"127.0.0.1:{metadataPort}";
-    var frontend = new SpaceProcess("frontend", "dotnet", new[] { space.Settings.FrontendDll }, environment, System.IO.Path.GetDirectoryName(space.Settings.FrontendDll)!, space.LogPath("frontend-no-metadata"));
+    var frontend = new ServiceProcess("frontend", "dotnet", new[] { space.Settings.FrontendDll }, environment, System.IO.Path.GetDirectoryName(space.Settings.FrontendDll)!, space.LogPath("frontend-no-metadata"));
     var url = space.FrontendUrl;
     if (!WaitFor(() => HttpStatus(url + "/healthz/live") == 200, TimeSpan.FromSeconds(60), out var liveAfter))
-        throw new FaultCheckFailure("the frontend did not start (no /healthz/live 200 in 60 s) while the metadata server was unreachable", frontend.LogFile);
+        throw new LoggedFailureException("the frontend did not start (no /healthz/live 200 in 60 s) while the metadata server was unreachable", frontend.LogFile);
     var readyWhileDown = Enumerable.Range(0, 5).Select(_ => { System.Threading.Thread.Sleep(400); return HttpStatus(url + "/healthz/ready"); }).ToList();
     // The backend client's whole budget (retries included) is 10 s.
     var pageWhileDown = HttpStatus(url + "/", 15);
@@ -301,7 +308,7 @@ List<string> FaultBackendKilled(LocalSpace space)
     if (problems.Count > 0)
     {
         frontend.Dispose();
-        throw new FaultCheckFailure("metadata server unreachable at start: " + string.Join("; ", problems), frontend.LogFile);
+        throw new LoggedFailureException("metadata server unreachable at start: " + string.Join("; ", problems), frontend.LogFile);
     }
     return (new List<string>
     {
@@ -310,7 +317,7 @@ List<string> FaultBackendKilled(LocalSpace space)
 }
 
 // (4) SIGTERM under load: every request sent before the signal completes; the process exits 0 within 10 s.
-string SigtermUnderLoad(SpaceProcess service, string url, Func<HttpClient> client, string path, string label)
+string SigtermUnderLoad(ServiceProcess service, string url, Func<HttpClient> client, string path, string label)
 {
     using var load = new LoadRun(16, _ => client(), async (http, worker, i) =>
     {
@@ -329,7 +336,7 @@ string SigtermUnderLoad(SpaceProcess service, string url, Func<HttpClient> clien
     var problems = new List<string>();
     if (stop.Killed || stop.ExitCode != 0 || stop.Seconds > 10) problems.Add($"SIGTERM did not end it cleanly within 10 s: {stop}");
     if (broken.Count > 0) problems.Add($"{broken.Count} of {before.Count} requests sent before SIGTERM failed: {string.Join("; ", broken.Take(3).Select(s => s.Error ?? s.Status.ToString()))}");
-    if (problems.Count > 0) throw new FaultCheckFailure($"SIGTERM of the {label} under load: " + string.Join("; ", problems), service.LogFile);
+    if (problems.Count > 0) throw new LoggedFailureException($"SIGTERM of the {label} under load: " + string.Join("; ", problems), service.LogFile);
     return $"| SIGTERM of the {label} under load (16 clients) | {before.Count} requests sent before the signal all answered 200 ({inFlight.Count} were still in flight at the signal); {stop} |";
 }
 
@@ -337,16 +344,16 @@ string SigtermUnderLoad(SpaceProcess service, string url, Func<HttpClient> clien
 string WrkLoad(LocalSpace space, string logFile, out string summary)
 {
     if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => System.IO.File.Exists(System.IO.Path.Combine(d, "wrk"))))
-        throw new FaultCheckFailure("wrk is not installed: apt-get install wrk (.ci/run installs it)");
-    var run = RunTool("wrk", new[] { "-t2", "-c64", "-d30s", "--timeout", "10s", "--latency", space.FrontendUrl + "/" }, logFile, timeout: TimeSpan.FromMinutes(2));
-    if (ExitCodeProblem(run) is string problem) throw new FaultCheckFailure($"wrk: {problem}", logFile);
+        throw new LoggedFailureException("wrk is not installed: apt-get install wrk (.ci/run installs it)");
+    var run = stages.Run("wrk", new[] { "-t2", "-c64", "-d30s", "--timeout", "10s", "--latency", space.FrontendUrl + "/" }, logFile, timeout: TimeSpan.FromMinutes(2));
+    if (ValidationStages.ExitCodeProblem(run) is string problem) throw new LoggedFailureException($"wrk: {problem}", logFile);
     var output = run.Output;
     var requestsPerSecond = Regex.Match(output, @"Requests/sec:\s*([\d.]+)").Groups[1].Value;
     var p99 = Regex.Match(output, @"^\s*99%\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
     var p50 = Regex.Match(output, @"^\s*50%\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
     var total = Regex.Match(output, @"(\d+) requests in").Groups[1].Value;
-    if (requestsPerSecond == "" || p99 == "" || total == "") throw new FaultCheckFailure("wrk printed no Requests/sec, 99% latency or request count", logFile);
-    if (WrkErrors(output) is string errors) throw new FaultCheckFailure($"wrk: {errors} of {total}", logFile);
+    if (requestsPerSecond == "" || p99 == "" || total == "") throw new LoggedFailureException("wrk printed no Requests/sec, 99% latency or request count", logFile);
+    if (Wrk.Parse(output)?.Errors is string errors) throw new LoggedFailureException($"wrk: {errors} of {total}", logFile);
     summary = $"{requestsPerSecond} req/s, p99 {p99}";
     return $"| wrk -c64 -d30s through the frontend (GET /, page read through the backend) | {total} requests, {requestsPerSecond} requests/s, latency p50 {p50}, p99 {p99}; 0 socket errors, 0 non-2xx (wrk timeout 10 s) |";
 }
@@ -355,18 +362,18 @@ string WrkLoad(LocalSpace space, string logFile, out string summary)
 string SecretScan(BuildPaths paths, Variant variant, LocalSpace space, List<string> commandLines)
 {
     var password = Regex.Match(space.ConnectionString, "Password=([^;]+)").Groups[1].Value;
-    if (password.Length < 16) throw new FaultCheckFailure("the space's connection string has no password to look for");
+    if (password.Length < 16) throw new LoggedFailureException("the space's connection string has no password to look for");
     var dryRunLog = paths.Log(variant.Name, "faults-deploy-dry-run");
-    var dryRun = RunTool("bash", new[] { "deploy/up.sh", "--dry-run" }, dryRunLog, paths.VariantDirectory(variant), timeout: TimeSpan.FromMinutes(2));
+    var dryRun = stages.Run("bash", new[] { "deploy/up.sh", "--dry-run" }, dryRunLog, paths.VariantDirectory(variant), timeout: TimeSpan.FromMinutes(2));
     var places = new List<string>();
-    var logs = System.IO.Directory.GetFiles(paths.Logs.FullPath, "*", SearchOption.AllDirectories);
+    var logs = System.IO.Directory.GetFiles(paths.Logs, "*", SearchOption.AllDirectories);
     places.AddRange(logs.Where(f => System.IO.File.ReadAllText(f).Contains(password)).Select(f => System.IO.Path.GetFileName(f)));
     if (commandLines.Any(c => c.Contains(password))) places.Add("a process command line");
-    if (ExitCodeProblem(dryRun) is string dryRunProblem) throw new FaultCheckFailure($"deploy/up.sh --dry-run failed ({dryRunProblem}), so its output could not be scanned", dryRunLog.FullPath);
+    if (ValidationStages.ExitCodeProblem(dryRun) is string dryRunProblem) throw new LoggedFailureException($"deploy/up.sh --dry-run failed ({dryRunProblem}), so its output could not be scanned", dryRunLog);
     if (dryRun.Output.Contains(password)) places.Add("deploy/up.sh --dry-run output");
     var dryRunPasswords = Regex.Matches(dryRun.Output, @"Password=([^;\s""']+)").Select(m => m.Groups[1].Value).Where(v => !v.StartsWith("<") && !v.StartsWith("$")).ToList();
     if (dryRunPasswords.Count > 0) places.Add($"deploy/up.sh --dry-run prints a literal Password= value");
-    if (places.Count > 0) throw new FaultCheckFailure("the database password appears in: " + string.Join(", ", places));
+    if (places.Count > 0) throw new LoggedFailureException("the database password appears in: " + string.Join(", ", places));
     return $"| Secrets | the database password is in none of {logs.Length} log files, {commandLines.Count} process command lines (sampled under load) or the deploy/up.sh --dry-run output |";
 }
 
@@ -375,26 +382,26 @@ static List<string> ProcessCommandLines() =>
         .Select(f => { try { return System.IO.File.ReadAllText(f).Replace('\0', ' '); } catch (Exception) { return null; } })
         .Where(c => !string.IsNullOrEmpty(c)).ToList();
 
-bool FaultsVariant(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, ValidationReport report)
+bool FaultsVariant(BuildPaths paths, Variant variant, string fakeGoogleDll, ValidationReport report)
 {
     var watch = Stopwatch.StartNew();
     var rows = new List<string>();
-    string problem = null, logFile = paths.Log(variant.Name, "faults").FullPath, summary = "";
+    string problem = null, logFile = paths.Log(variant.Name, "faults"), summary = "";
     EnsureDirectoryExists(paths.Logs);
     System.IO.File.WriteAllText(logFile, $"# fault checks of {variant.Name}\n");
     void Note(string line) { System.IO.File.AppendAllText(logFile, line + "\n"); Information(line); }
     try
     {
-        using var space = new LocalSpace(SpaceSettingsForVariant(paths, variant, fakeGoogleDll, "faults"), Information);
+        using var space = new LocalSpace(stages.SpaceSettingsFor(variant, fakeGoogleDll, "faults"), line => Information("{0}", line));
         space.Start();
         var commandLines = ProcessCommandLines();
 
         rows.AddRange(FaultDatabaseDown(space)); Note(rows[^1]);
         rows.AddRange(FaultBackendKilled(space)); Note(rows[^1]);
-        rows.Add(WrkLoad(space, paths.Log(variant.Name, "faults-wrk").FullPath, out var wrkSummary)); Note(rows[^1]);
+        rows.Add(WrkLoad(space, paths.Log(variant.Name, "faults-wrk"), out var wrkSummary)); Note(rows[^1]);
         commandLines.AddRange(ProcessCommandLines());
 
-        var metadataPort = LocalSpace.FreePort();
+        var metadataPort = FreePorts.Next();
         using var metadata = new TcpForwarder(metadataPort, new Uri(space.FakeGoogleUrl));
         var (metadataRows, frontend) = FaultMetadataUnreachable(space, metadata, metadataPort);
         rows.AddRange(metadataRows); Note(rows[^1]);
@@ -407,8 +414,7 @@ bool FaultsVariant(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
         rows.Add(SecretScan(paths, variant, space, commandLines)); Note(rows[^1]);
         summary = $"{rows.Count} checks passed; wrk {wrkSummary}";
     }
-    catch (FaultCheckFailure failure) { problem = failure.Message; if (failure.LogFile != "") logFile = failure.LogFile; }
-    catch (SpaceException failure) { problem = failure.Message; if (failure.LogFile != "") logFile = failure.LogFile; }
+    catch (LoggedFailureException failure) { problem = failure.Message; if (failure.LogFile != "") logFile = failure.LogFile; }
     catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException or IOException or JsonException)
     {
         problem = $"{failure.GetType().Name}: {failure.Message}";
@@ -426,8 +432,8 @@ bool FaultsVariant(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
     markdown.AddRange(rows);
     markdown.Add("");
     markdown.Add(problem == null ? "Result: every check passed." : $"Result: FAILED — {problem}");
-    System.IO.File.WriteAllText(paths.Validation.CombineWithFilePath("faults.md").FullPath, string.Join("\n", markdown) + "\n");
+    System.IO.File.WriteAllText(System.IO.Path.Combine(paths.Validation, "faults.md"), string.Join("\n", markdown) + "\n");
     if (problem != null) Note("FAILED: " + problem);
-    var run = new ToolRun { ExitCode = problem == null ? 0 : 1, Seconds = watch.Elapsed.TotalSeconds, LogFile = logFile };
-    return Record(report, variant.Name, "faults", run, problem, problem ?? summary);
+    var run = new StageRun { ExitCode = problem == null ? 0 : 1, Seconds = watch.Elapsed.TotalSeconds, LogFile = logFile };
+    return stages.Record(variant.Name, "faults", run, problem, problem ?? summary);
 }

@@ -4,6 +4,12 @@
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using CloudRunSpace.Validation.Http;
+using CloudRunSpace.Validation.Matrix;
+using CloudRunSpace.Validation.Postgres;
+using CloudRunSpace.Validation.Processes;
+using CloudRunSpace.Validation.Spaces;
 
 // Request logging on for the smoke run: without it a request may log nothing, and "every line logged during a
 // request carries the trace" would hold for no lines at all.
@@ -17,15 +23,15 @@ const string StrangerEmail = "stranger@test-project.iam.gserviceaccount.com";
 const string RequestLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 const string TraceField = "logging.googleapis.com/trace";
 
-// A failed smoke check: what was expected, and the log that shows what happened instead.
-public sealed class SmokeCheckFailure : Exception
+// The Smoke target: every variant that built (a failed test must not hide what the running services do).
+void SmokeTarget()
 {
-    public SmokeCheckFailure(string message, string logFile) : base(message) { LogFile = logFile; }
-    public string LogFile { get; }
+    var fakeGoogle = stages.BuildFakeGoogle();
+    stages.ForEachVariant("smoke", variant => SmokeVariant(paths, variant, fakeGoogle, report), needsBuildOnly: true);
 }
 
 // Runs the smoke checks of one variant; records "smoke", "shellcheck" and "deploy-dry-run" stages.
-bool SmokeVariant(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, ValidationReport report)
+bool SmokeVariant(BuildPaths paths, Variant variant, string fakeGoogleDll, ValidationReport report)
 {
     var services = SmokeServices(paths, variant, fakeGoogleDll, report);
     var shellcheck = ShellcheckVariant(paths, variant, report);
@@ -33,10 +39,10 @@ bool SmokeVariant(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Val
     return services && shellcheck && dryRun;
 }
 
-bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, ValidationReport report)
+bool SmokeServices(BuildPaths paths, Variant variant, string fakeGoogleDll, ValidationReport report)
 {
     var watch = System.Diagnostics.Stopwatch.StartNew();
-    var checkLog = paths.Log(variant.Name, "smoke").FullPath;
+    var checkLog = paths.Log(variant.Name, "smoke");
     EnsureDirectoryExists(paths.Logs);
     var passed = new List<string>();
     void Note(string line) => System.IO.File.AppendAllText(checkLog, line + "\n");
@@ -45,7 +51,7 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
     string problem = null, logFile = checkLog, summary = "";
     try
     {
-        using var space = new LocalSpace(SpaceSettingsForVariant(paths, variant, fakeGoogleDll, "smoke", new Dictionary<string, string>(SmokeLogSettings)), Information);
+        using var space = new LocalSpace(stages.SpaceSettingsFor(variant, fakeGoogleDll, "smoke", SmokeLogSettings), line => Information("{0}", line));
         Note($"# service logs: {string.Join(", ", new[] { "postgres", "fake-google", "migrate", "backend", "frontend" }.Select(p => System.IO.Path.GetFileName(space.LogPath(p))))}");
         space.Start();
         passed.Add("space started (migrate exit 0, both ready)");
@@ -64,7 +70,7 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
             var stop = service.Stop(TimeSpan.FromSeconds(15));
             Note($"{service.Name} SIGTERM: {stop}");
             if (stop.Killed || stop.ExitCode != 0 || stop.Seconds > 10)
-                throw new SmokeCheckFailure($"SIGTERM did not end the {service.Name} cleanly within 10 s: {stop}", service.LogFile);
+                throw new LoggedFailureException($"SIGTERM did not end the {service.Name} cleanly within 10 s: {stop}", service.LogFile);
         }
         passed.Add($"SIGTERM: frontend exit 0 in {space.Frontend.LastStop.Seconds:0.0} s, backend exit 0 in {space.Backend.LastStop.Seconds:0.0} s");
         summary = $"SIGTERM {space.Frontend.LastStop.Seconds:0.0}/{space.Backend.LastStop.Seconds:0.0} s";
@@ -73,8 +79,7 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
         passed.Add($"logs: {string.Join(", ", lineCounts)}");
         summary = $"{passed.Count} checks passed (page, form, 401/403, {summary}, JSON logs {space.Frontend.StdoutLines.Count}+{space.Backend.StdoutLines.Count} lines with trace ids)";
     }
-    catch (SmokeCheckFailure failure) { problem = failure.Message; logFile = failure.LogFile; }
-    catch (SpaceException failure) { problem = failure.Message; if (failure.LogFile != "") logFile = failure.LogFile; }
+    catch (LoggedFailureException failure) { problem = failure.Message; if (failure.LogFile != "") logFile = failure.LogFile; }
     catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException or IOException or JsonException)
     {
         problem = $"{failure.GetType().Name}: {failure.Message}";
@@ -83,8 +88,8 @@ bool SmokeServices(BuildPaths paths, Variant variant, FilePath fakeGoogleDll, Va
     foreach (var check in passed) Note("passed: " + check);
     if (problem != null) Note("FAILED: " + problem);
     var detail = problem ?? summary; // every check is listed in the smoke log
-    var run = new ToolRun { ExitCode = problem == null ? 0 : 1, Seconds = watch.Elapsed.TotalSeconds, LogFile = logFile };
-    return Record(report, variant.Name, "smoke", run, problem, detail);
+    var run = new StageRun { ExitCode = problem == null ? 0 : 1, Seconds = watch.Elapsed.TotalSeconds, LogFile = logFile };
+    return stages.Record(variant.Name, "smoke", run, problem, detail);
 }
 
 void CheckPageShowsSeedRecord(LocalSpace space, HttpClient http, string traceId)
@@ -95,9 +100,9 @@ void CheckPageShowsSeedRecord(LocalSpace space, HttpClient http, string traceId)
     using var response = http.Send(request);
     var page = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
     if (response.StatusCode != HttpStatusCode.OK)
-        throw new SmokeCheckFailure($"GET / of the frontend answered {(int)response.StatusCode}, not 200", space.Frontend.LogFile);
+        throw new LoggedFailureException($"GET / of the frontend answered {(int)response.StatusCode}, not 200", space.Frontend.LogFile);
     if (!page.Contains(WebUtility.HtmlEncode(SeedRecordTitle)))
-        throw new SmokeCheckFailure($"the frontend page does not show the seed record '{SeedRecordTitle}' read through the backend", space.Frontend.LogFile);
+        throw new LoggedFailureException($"the frontend page does not show the seed record '{SeedRecordTitle}' read through the backend", space.Frontend.LogFile);
 }
 
 // Posts the page's own form back (its hidden inputs: the antiforgery token, and Blazor's _handler) with a new
@@ -106,7 +111,7 @@ string CheckFormAddsRecord(LocalSpace space, HttpClient http)
 {
     var page = http.GetStringAsync(space.FrontendUrl + "/").GetAwaiter().GetResult();
     var form = Regex.Match(page, @"<form\b(?<attributes>[^>]*\bmethod=""post""[^>]*)>(?<body>.*?)</form>", RegexOptions.Singleline | RegexOptions.IgnoreCase);
-    if (!form.Success) throw new SmokeCheckFailure("the frontend page has no <form method=\"post\">", space.Frontend.LogFile);
+    if (!form.Success) throw new LoggedFailureException("the frontend page has no <form method=\"post\">", space.Frontend.LogFile);
 
     var title = "Smoke record " + Guid.NewGuid().ToString("N")[..10];
     var fields = new List<KeyValuePair<string, string>>();
@@ -124,9 +129,9 @@ string CheckFormAddsRecord(LocalSpace space, HttpClient http)
         else if (name.EndsWith("Title", StringComparison.Ordinal)) titleField = name;
     }
     if (titleField != "Input.Title")
-        throw new SmokeCheckFailure($"the form's title input is named '{titleField ?? "(none)"}', not Input.Title", space.Frontend.LogFile);
+        throw new LoggedFailureException($"the form's title input is named '{titleField ?? "(none)"}', not Input.Title", space.Frontend.LogFile);
     if (!fields.Any(f => f.Key == "__RequestVerificationToken"))
-        throw new SmokeCheckFailure("the form carries no antiforgery token (__RequestVerificationToken)", space.Frontend.LogFile);
+        throw new LoggedFailureException("the form carries no antiforgery token (__RequestVerificationToken)", space.Frontend.LogFile);
     fields.Add(new(titleField, title));
 
     var action = Regex.Match(form.Groups["attributes"].Value, @"\baction=""(?<url>[^""]*)""", RegexOptions.IgnoreCase);
@@ -135,11 +140,11 @@ string CheckFormAddsRecord(LocalSpace space, HttpClient http)
     var status = (int)response.StatusCode;
     // Post/redirect/get: a reload must not add the record twice.
     if (status is < 300 or > 399)
-        throw new SmokeCheckFailure($"posting the form answered {status}, not a redirect (post/redirect/get)", space.Frontend.LogFile);
+        throw new LoggedFailureException($"posting the form answered {status}, not a redirect (post/redirect/get)", space.Frontend.LogFile);
 
-    var stored = space.Postgres.Sql($"SELECT count(*) FROM records WHERE title = {LocalPostgres.QuoteLiteral(title)}", LocalSpace.DatabaseName);
+    var stored = space.Postgres.Sql($"SELECT count(*) FROM records WHERE title = {ThrowawayPostgres.QuoteLiteral(title)}", LocalSpace.DatabaseName);
     if (stored != "1")
-        throw new SmokeCheckFailure($"after the form post PostgreSQL holds {stored} records titled '{title}', not 1", space.Backend.LogFile);
+        throw new LoggedFailureException($"after the form post PostgreSQL holds {stored} records titled '{title}', not 1", space.Backend.LogFile);
     return title;
 }
 
@@ -159,28 +164,28 @@ void CheckBackendAuthorization(LocalSpace space, string addedTitle)
 
     var anonymous = Get(null);
     if (anonymous != HttpStatusCode.Unauthorized)
-        throw new SmokeCheckFailure($"GET /api/records without a token answered {(int)anonymous}, not 401", space.Backend.LogFile);
+        throw new LoggedFailureException($"GET /api/records without a token answered {(int)anonymous}, not 401", space.Backend.LogFile);
     var stranger = Get(Mint(StrangerEmail));
     if (stranger != HttpStatusCode.Forbidden)
-        throw new SmokeCheckFailure($"GET /api/records with a valid token of {StrangerEmail} (not allowed) answered {(int)stranger}, not 403", space.Backend.LogFile);
+        throw new LoggedFailureException($"GET /api/records with a valid token of {StrangerEmail} (not allowed) answered {(int)stranger}, not 403", space.Backend.LogFile);
 
     using var allowed = new HttpRequestMessage(HttpMethod.Get, records);
     allowed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Mint(LocalSpace.FrontendServiceAccount));
     using var response = http.Send(allowed);
     var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
     if (response.StatusCode != HttpStatusCode.OK)
-        throw new SmokeCheckFailure($"GET /api/records as the frontend's service account answered {(int)response.StatusCode}, not 200", space.Backend.LogFile);
+        throw new LoggedFailureException($"GET /api/records as the frontend's service account answered {(int)response.StatusCode}, not 200", space.Backend.LogFile);
     var titles = JsonDocument.Parse(body).RootElement.EnumerateArray().Select(r => r.GetProperty("title").GetString()).ToList();
     if (!titles.Contains(addedTitle) || !titles.Contains(SeedRecordTitle))
-        throw new SmokeCheckFailure($"the backend's record list lacks '{addedTitle}' or the seed record", space.Backend.LogFile);
+        throw new LoggedFailureException($"the backend's record list lacks '{addedTitle}' or the seed record", space.Backend.LogFile);
 }
 
 // Every stdout line is a Cloud Logging JSON object; every request line carries the project's trace, and the
 // trace the page request came with shows up in this service's lines. Returns a count for the report.
-string CheckCloudLoggingLines(SpaceProcess service, string traceId)
+string CheckCloudLoggingLines(ServiceProcess service, string traceId)
 {
     var lines = service.StdoutLines;
-    if (lines.Count == 0) throw new SmokeCheckFailure($"the {service.Name} wrote nothing to stdout", service.LogFile);
+    if (lines.Count == 0) throw new LoggedFailureException($"the {service.Name} wrote nothing to stdout", service.LogFile);
     var requestLines = 0;
     var underPageTrace = 0;
     var tracePrefix = $"projects/{LocalSpace.ProjectId}/traces/";
@@ -188,11 +193,11 @@ string CheckCloudLoggingLines(SpaceProcess service, string traceId)
     {
         JsonElement entry;
         try { entry = JsonDocument.Parse(lines[i]).RootElement; }
-        catch (JsonException) { throw new SmokeCheckFailure($"{service.Name} stdout line {i + 1} is not JSON: {Shorten(lines[i])}", service.LogFile); }
+        catch (JsonException) { throw new LoggedFailureException($"{service.Name} stdout line {i + 1} is not JSON: {Shorten(lines[i])}", service.LogFile); }
         if (entry.ValueKind != JsonValueKind.Object
             || !entry.TryGetProperty("severity", out var severity) || severity.ValueKind != JsonValueKind.String
             || !entry.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.String)
-            throw new SmokeCheckFailure($"{service.Name} stdout line {i + 1} is not an object with string severity and message: {Shorten(lines[i])}", service.LogFile);
+            throw new LoggedFailureException($"{service.Name} stdout line {i + 1} is not an object with string severity and message: {Shorten(lines[i])}", service.LogFile);
 
         var hasTrace = entry.TryGetProperty(TraceField, out var trace) && trace.ValueKind == JsonValueKind.String;
         if (hasTrace && trace.GetString() == tracePrefix + traceId) underPageTrace++;
@@ -200,13 +205,13 @@ string CheckCloudLoggingLines(SpaceProcess service, string traceId)
         {
             requestLines++;
             if (!hasTrace || !trace.GetString()!.StartsWith(tracePrefix, StringComparison.Ordinal))
-                throw new SmokeCheckFailure($"{service.Name} stdout line {i + 1} was logged during a request but has no '{TraceField}' of the form {tracePrefix}ID: {Shorten(lines[i])}", service.LogFile);
+                throw new LoggedFailureException($"{service.Name} stdout line {i + 1} was logged during a request but has no '{TraceField}' of the form {tracePrefix}ID: {Shorten(lines[i])}", service.LogFile);
         }
     }
     if (requestLines == 0)
-        throw new SmokeCheckFailure($"the {service.Name} logged no request lines ({RequestLogCategory} at Information), so their trace ids went unchecked", service.LogFile);
+        throw new LoggedFailureException($"the {service.Name} logged no request lines ({RequestLogCategory} at Information), so their trace ids went unchecked", service.LogFile);
     if (underPageTrace == 0)
-        throw new SmokeCheckFailure($"no {service.Name} line carries the trace {tracePrefix}{traceId} the page request came with", service.LogFile);
+        throw new LoggedFailureException($"no {service.Name} line carries the trace {tracePrefix}{traceId} the page request came with", service.LogFile);
     return $"{service.Name} {lines.Count} JSON lines ({requestLines} request lines traced, {underPageTrace} under the page's trace)";
 }
 
@@ -215,9 +220,9 @@ static string Shorten(string line) => line.Length <= 200 ? line : line[..200] + 
 // Every shell script of the variant (deploy/**/*.sh and run-local.sh) passes shellcheck.
 bool ShellcheckVariant(BuildPaths paths, Variant variant, ValidationReport report)
 {
-    var deploy = paths.VariantDirectory(variant).Combine("deploy");
-    var scripts = System.IO.Directory.Exists(deploy.FullPath)
-        ? System.IO.Directory.GetFiles(deploy.FullPath, "*.sh", SearchOption.AllDirectories).Select(f => System.IO.Path.GetRelativePath(deploy.FullPath, f)).Order().ToList()
+    var deploy = System.IO.Path.Combine(paths.VariantDirectory(variant), "deploy");
+    var scripts = System.IO.Directory.Exists(deploy)
+        ? System.IO.Directory.GetFiles(deploy, "*.sh", SearchOption.AllDirectories).Select(f => System.IO.Path.GetRelativePath(deploy, f)).Order().ToList()
         : new List<string>();
     if (scripts.Count == 0)
     {
@@ -226,9 +231,9 @@ bool ShellcheckVariant(BuildPaths paths, Variant variant, ValidationReport repor
     }
     scripts.Add("../run-local.sh");
     // Run from deploy/: the scripts' `# shellcheck source=lib/…` directives are relative to it.
-    var run = RunTool("shellcheck", new[] { "--external-sources", "--severity=style" }.Concat(scripts), paths.Log(variant.Name, "shellcheck"), deploy,
+    var run = stages.Run("shellcheck", new[] { "--external-sources", "--severity=style" }.Concat(scripts), paths.Log(variant.Name, "shellcheck"), deploy,
         timeout: TimeSpan.FromMinutes(3));
-    return Record(report, variant.Name, "shellcheck", run, ExitCodeProblem(run), $"{scripts.Count} scripts clean");
+    return stages.Record(variant.Name, "shellcheck", run, ValidationStages.ExitCodeProblem(run), $"{scripts.Count} scripts clean");
 }
 
 // deploy/up.sh --dry-run prints its gcloud calls and changes nothing: a gcloud on PATH that records each call and
@@ -245,19 +250,19 @@ bool DeployDryRunVariant(BuildPaths paths, Variant variant, ValidationReport rep
             $"printf '%s\\n' \"$*\" >>'{called}'\necho 'gcloud called during --dry-run' >&2\nexit 97\n");
         System.IO.File.SetUnixFileMode(System.IO.Path.Combine(trap, "gcloud"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var variantDirectory = paths.VariantDirectory(variant);
-        var run = RunTool("bash", new[] { "deploy/up.sh", "--dry-run" }, paths.Log(variant.Name, "deploy-dry-run"), variantDirectory,
+        var run = stages.Run("bash", new[] { "deploy/up.sh", "--dry-run" }, paths.Log(variant.Name, "deploy-dry-run"), variantDirectory,
             new Dictionary<string, string> { ["PATH"] = trap + ":" + Environment.GetEnvironmentVariable("PATH") }, TimeSpan.FromMinutes(2));
         var calls = Regex.Matches(run.Output, @"^DRY-RUN: gcloud ", RegexOptions.Multiline).Count;
         var made = System.IO.File.Exists(called) ? System.IO.File.ReadAllLines(called) : Array.Empty<string>();
         var changing = made.Where(line => !line.Split(' ').TakeWhile(word => !word.StartsWith("--")).Any(word => word is "describe" or "list" or "access")).ToList();
         var egress = variant.Options.TryGetValue("egress", out var e) ? e : "direct-vpc";
-        var problem = ExitCodeProblem(run)
+        var problem = ValidationStages.ExitCodeProblem(run)
             ?? (changing.Count > 0 ? $"the dry run made a changing gcloud call: {changing[0]}" : null)
             ?? (calls == 0 ? "the dry run printed no 'DRY-RUN: gcloud' line" : null)
             // The connector is the one resource only one egress mode provisions.
             ?? ((egress == "connector") != run.Output.Contains("vpcaccess.googleapis.com")
                 ? $"--egress {egress}, yet the dry run {(egress == "connector" ? "does not enable" : "enables")} vpcaccess.googleapis.com" : null);
-        return Record(report, variant.Name, "deploy-dry-run", run, problem, $"{calls} gcloud calls printed; {made.Length} read-only calls made, none that change");
+        return stages.Record(variant.Name, "deploy-dry-run", run, problem, $"{calls} gcloud calls printed; {made.Length} read-only calls made, none that change");
     }
     finally
     {

@@ -19,6 +19,13 @@ public static class DotnetEnvironment
         ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
     };
 
+    /// <summary>
+    /// The <c>dotnet</c> to start: the one running this process where the SDK says so (DOTNET_HOST_PATH, set under
+    /// <c>dotnet test</c>), else <c>dotnet</c> from PATH.
+    /// </summary>
+    public static string Executable =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
     /// <summary><see cref="Quiet"/> with <paramref name="extra"/> on top (a null value removes a variable).</summary>
     public static IReadOnlyDictionary<string, string?> QuietWith(IReadOnlyDictionary<string, string?>? extra)
     {

@@ -41,21 +41,7 @@ public static class ProcessRunner
         CancellationToken cancellationToken = default,
         string? logFile = null)
     {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
+        var startInfo = RedirectedStartInfo(fileName, arguments, workingDirectory);
         foreach (var name in InheritedVariablesToDrop)
         {
             startInfo.Environment.Remove(name);
@@ -114,6 +100,30 @@ public static class ProcessRunner
         process.WaitForExit();
         output.WriteLog($"# exit code {process.ExitCode} after {watch.Elapsed.TotalSeconds:0.0} s");
         return new ProcessResult(process.ExitCode, output.StandardOutput, output.StandardError, output.Interleaved, watch.Elapsed, logFile);
+    }
+
+    /// <summary>
+    /// How the toolkit starts every child: no shell, arguments passed as they are, stdin, stdout and stderr redirected
+    /// (stdin to be closed at once), output read as UTF-8.
+    /// </summary>
+    internal static ProcessStartInfo RedirectedStartInfo(string fileName, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        return startInfo;
     }
 
     private static StreamWriter? OpenLog(string? logFile)

@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace CloudRunSpace.Bench;
+
+/// <summary>How much the Bench measures: the full run, or a short one (--quick) that only shows the machinery works.</summary>
+/// <param name="Root">The repository root.</param>
+/// <param name="Configuration">The configuration the template pack is packed in.</param>
+/// <param name="Repetitions">Interleaved cold-start repetitions of every subject.</param>
+/// <param name="RequestsBeforeRss">Sequential requests before resident memory is read again.</param>
+/// <param name="Concurrency">wrk connections and pgbench clients.</param>
+/// <param name="LoadSeconds">Length of each measured wrk and pgbench run.</param>
+/// <param name="WarmUpSeconds">
+/// Length of the discarded wrk run before each path's first measurement: tiered compilation is still replacing start-up
+/// code for the first seconds, and that is a start-up cost, not throughput.
+/// </param>
+/// <param name="LoadRounds">
+/// Throughput rounds: each measures the full path, the backend alone and the single-service baseline one after the
+/// other, so a busy moment of a shared machine hits all three alike; ratios are the median of the rounds' own ratios.
+/// </param>
+public sealed record BenchSettings(
+    string Root, string Configuration, int Repetitions = 7, int RequestsBeforeRss = 2000, int Concurrency = 16,
+    int LoadSeconds = 15, int WarmUpSeconds = 10, int LoadRounds = 3)
+{
+    /// <summary>The query the single-service baseline and pgbench run, the space's own list query.</summary>
+    public const string Query = "SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT 50";
+
+    /// <summary>Reads --root DIR, --configuration NAME and --quick.</summary>
+    /// <param name="args">The command line.</param>
+    public static BenchSettings Parse(string[] args)
+    {
+        string? Value(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        var root = Path.GetFullPath(Value("--root") ?? Directory.GetCurrentDirectory());
+        var settings = new BenchSettings(root, Value("--configuration") ?? "Release");
+        return args.Contains("--quick")
+            ? settings with { Repetitions = 1, RequestsBeforeRss = 100, LoadSeconds = 2, WarmUpSeconds = 1, LoadRounds = 1 }
+            : settings;
+    }
+
+    /// <summary>A number for the report, invariant.</summary>
+    /// <param name="value">The number.</param>
+    public static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
