@@ -50,6 +50,18 @@ public sealed class PageWatch : IAsyncDisposable
     /// <summary>The page.</summary>
     public IPage Page { get; }
 
+    /// <summary>What went wrong on the page so far, one line each ("" when nothing did).</summary>
+    public string Problems
+    {
+        get
+        {
+            lock (_problems)
+            {
+                return _problems.Count == 0 ? "" : "\nWhat chromium saw:\n  " + string.Join("\n  ", _problems);
+            }
+        }
+    }
+
     /// <summary>The frontend instances that served this page's requests so far.</summary>
     public IReadOnlyList<string> Instances
     {

@@ -49,14 +49,21 @@ public sealed class SmokeTests(SmokeFixture space) : IClassFixture<SmokeFixture>
         await space.ExpectAsync(token == 1, "the form carries no antiforgery token (hidden __RequestVerificationToken)", [.. page.Instances]);
 
         await form.Locator("input[name='Input.Title']").FillAsync(title);
-        var posted = await page.Page.RunAndWaitForResponseAsync(
+        var post = await page.Page.RunAndWaitForRequestAsync(
             () => form.Locator("button[type=submit]").ClickAsync(),
-            r => r.Request.Method == "POST");
+            r => r.Method == "POST");
+        var posted = await post.ResponseAsync();
         await page.Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
         // Post/redirect/get: the post answers a redirect and the browser lands on the page with a GET, so a reload
         // cannot post the record twice.
-        await space.ExpectAsync(posted.Status is >= 300 and < 400, $"posting the form answered {posted.Status}, not a redirect (post/redirect/get)", [.. page.Instances]);
+        await space.ExpectAsync(posted?.Status is >= 300 and < 400,
+            $"posting the form answered {posted?.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? $"nothing ({post.Failure})"}, not a redirect (post/redirect/get){page.Problems}", [.. page.Instances]);
+        var landed = post.RedirectedTo;
+        var origin = space.Url(SpaceFixture.FrontendFrontEnd).GetLeftPart(UriPartial.Authority);
+        await space.ExpectAsync(landed is { Method: "GET" } && new Uri(landed.Url).GetLeftPart(UriPartial.Path) == origin + "/" && landed.Failure is null,
+            $"the post's redirect (Location: {(posted is null ? "none" : await posted.HeaderValueAsync("location"))}) took the browser to {landed?.Method} {landed?.Url} ({landed?.Failure ?? "no failure"}), not a GET of this front end's page {origin}/{page.Problems}",
+            [.. page.Instances]);
         await page.Page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.NetworkIdle });
         var shown = (await page.Page.Locator("ul.records .title").AllInnerTextsAsync()).Count(t => t == title);
         await space.ExpectAsync(shown == 1, $"after the post and a reload the page shows '{title}' {shown} times, not once", [.. page.Instances, SpaceFixture.Backend]);
