@@ -88,6 +88,12 @@ public sealed class FaultsFixture : SpaceFixture
         };
         lines.AddRange(_rows.Select(r => $"| {r.Fault} | {r.Result} |"));
         lines.Add("");
+        const string notStarted = "the space did not start (the TRX file says why)";
+        if (StartTime == TimeSpan.Zero && !_failures.Contains(notStarted))
+        {
+            _failures.Insert(0, notStarted);
+        }
+
         lines.Add(_failures.Count == 0 ? "Result: every check that ran passed (the TRX file lists them)." : $"Result: FAILED — {string.Join("; ", _failures)}");
         await File.WriteAllLinesAsync(report, lines);
     }

@@ -28,9 +28,11 @@ public sealed class SmokeFixture : SpaceFixture
         if (_browser is not null)
         {
             await _browser.DisposeAsync();
+            _browser = null;
         }
 
         _playwright?.Dispose();
+        _playwright = null;
         await base.DisposeAsync();
     }
 }

@@ -49,11 +49,11 @@ public class SpaceFixture : IAsyncLifetime
 
     private const string UnknownState = "Unknown";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
-    private readonly string _keys = Directory.CreateTempSubdirectory("space-checks-keys-").FullName;
+    private string? _keys;
     private DistributedApplication? _app;
 
     /// <summary>The variant's folder.</summary>
-    public string SpaceDirectory { get; } = CheckSettings.SpaceDirectory;
+    public string SpaceDirectory { get; private set; } = "";
 
     /// <summary>The variant's name (its AppHost's without ".AppHost").</summary>
     public string VariantName { get; private set; } = "";
@@ -80,10 +80,27 @@ public class SpaceFixture : IAsyncLifetime
     /// <inheritdoc />
     public virtual async ValueTask InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // A space that did not come up is stopped here: nothing of it (PostgreSQL, services) outlives the run.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         var watch = Stopwatch.StartNew();
+        SpaceDirectory = CheckSettings.SpaceDirectory;
         var entryPoint = AppHostAssembly.EntryPoint(SpaceDirectory);
         VariantName = AppHostAssembly.Name(entryPoint).Replace(".AppHost", "", StringComparison.Ordinal);
         using var timeout = new CancellationTokenSource(StartTimeout);
+        // The frontend instances' shared key ring, as on Cloud Run (a folder they all mount).
+        _keys = Directory.CreateTempSubdirectory("space-checks-keys-").FullName;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync(
             entryPoint, ["Space:Port=0", $"Space:KeysPath={_keys}"], timeout.Token);
         builder.Services.AddLogging(logging => logging.AddProvider(AppHostLog));
@@ -309,9 +326,15 @@ public class SpaceFixture : IAsyncLifetime
         if (_app is not null)
         {
             await _app.DisposeAsync();
+            _app = null;
         }
 
-        Directory.Delete(_keys, recursive: true);
+        if (_keys is not null)
+        {
+            Directory.Delete(_keys, recursive: true);
+            _keys = null;
+        }
+
         GC.SuppressFinalize(this);
     }
 }
