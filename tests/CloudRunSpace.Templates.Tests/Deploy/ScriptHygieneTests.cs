@@ -2,7 +2,12 @@ using CloudRunSpace.Templates.Tests.Infrastructure;
 
 namespace CloudRunSpace.Templates.Tests.Deploy;
 
-/// <summary>Every deploy script is shellcheck-clean and has --help and --dry-run.</summary>
+/// <summary>
+/// Every deploy script and run-local.sh is shellcheck-clean, and every deploy script has --help and --dry-run. The one
+/// place these are checked: the scripts carry no template conditionals (only deploy/env/prod.env has #if blocks, which
+/// <see cref="DeploySpace"/> resolves for each db-auth × egress pair), so the template's own scripts are every
+/// variant's scripts, and checking them once here covers all variants.
+/// </summary>
 public sealed class ScriptHygieneTests
 {
     /// <summary>Arguments each script needs besides --dry-run to do its work.</summary>
@@ -21,6 +26,8 @@ public sealed class ScriptHygieneTests
         var deploy = Path.Combine(RepositoryPaths.TemplateFolder, "deploy");
         var files = Directory.GetFiles(deploy, "*.sh", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(deploy, f)).Order().ToList();
         Assert.Contains("lib/services.sh", files);
+        // Run from deploy/: the scripts' `# shellcheck source=lib/…` directives are relative to it.
+        files.Add("../run-local.sh");
         var result = await ProcessRunner.RunAsync("shellcheck", ["--external-sources", "--severity=style", .. files], deploy, TimeSpan.FromMinutes(2), cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(result.ExitCode == 0, result.Output);
     }
@@ -52,5 +59,22 @@ public sealed class ScriptHygieneTests
         Assert.All(printed, c => Assert.Equal("my-gcp-project", c.Flag("--project")));
         // A dry run reads (the Cloud SQL instance's settings, to show what would change) but changes nothing.
         Assert.DoesNotContain(gcloud.Calls(), c => c.Mutates);
+    }
+
+    [Theory]
+    [MemberData(nameof(SpaceVariants.All), MemberType = typeof(SpaceVariants))]
+    public async Task Up_dry_run_enables_the_connector_api_only_for_egress_connector_and_prints_no_password(bool iam, bool connector)
+    {
+        using var space = new DeploySpace();
+        space.WriteEnv("prod", iam, connector, new Dictionary<string, string?> { ["GITHUB_REPOSITORY"] = "acme/shop" });
+        using var gcloud = new FakeGcloud();
+
+        var result = await gcloud.RunAsync(space.Folder, "deploy/up.sh", "--dry-run");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.DoesNotContain(gcloud.Calls(), c => c.Mutates);
+        // The Serverless VPC Access connector is the one resource only one egress mode provisions.
+        Assert.Equal(connector, result.StandardOutput.Contains("vpcaccess.googleapis.com", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"Password=(?![<$])[^;\s""']+", result.Output);
     }
 }
