@@ -8,13 +8,16 @@ namespace CloudRunSpace_1.LocalCloud.FrontEnd;
 /// <summary>
 /// The headers Google's front end adds to every request it passes to a container: it ended TLS
 /// (<c>X-Forwarded-Proto: https</c>), the client's address appended to <c>X-Forwarded-For</c>, and the trace the
-/// request belongs to, both as W3C <c>traceparent</c> and as <c>X-Cloud-Trace-Context</c>.
+/// request belongs to, both as W3C <c>traceparent</c> and as <c>X-Cloud-Trace-Context</c>; the Host header is the
+/// service's own. Locally no TLS is ended, so a redirect the service builds to <c>https://</c> its own host is handed
+/// to the browser with the local front end's <c>http://</c> instead.
 /// </summary>
 internal static class CloudRunHeaders
 {
     public static void Add(TransformBuilderContext context)
     {
         context.UseDefaultForwarders = false;
+        context.AddOriginalHost();
         context.AddXForwardedFor(action: ForwardedTransformActions.Append);
         context.AddRequestHeader("X-Forwarded-Proto", "https", append: false);
         context.AddRequestTransform(transform =>
@@ -37,8 +40,23 @@ internal static class CloudRunHeaders
                 transform.HttpContext.Response.Headers["X-Local-Instance"] = destination.DestinationId;
             }
 
+            KeepRedirectOnThisFrontEnd(transform.HttpContext);
             return ValueTask.CompletedTask;
         });
+    }
+
+    // An absolute https:// Location to this front end's own host, from a service that was told it is behind TLS
+    // (Blazor's NavigateTo builds one): the same URL with the scheme the browser reached this front end with.
+    private static void KeepRedirectOnThisFrontEnd(HttpContext context)
+    {
+        var response = context.Response;
+        if (context.Request.Scheme == Uri.UriSchemeHttp
+            && Uri.TryCreate(response.Headers.Location.ToString(), UriKind.Absolute, out var location)
+            && location.Scheme == Uri.UriSchemeHttps
+            && string.Equals($"{location.Host}:{location.Port}", $"{context.Request.Host.Host}:{context.Request.Host.Port ?? 80}", StringComparison.OrdinalIgnoreCase))
+        {
+            response.Headers.Location = new UriBuilder(location) { Scheme = Uri.UriSchemeHttp, Port = location.Port }.Uri.AbsoluteUri;
+        }
     }
 
     // The request's trace: this hop's span where one is recorded, else the caller's traceparent, else a new trace.
