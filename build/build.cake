@@ -1,11 +1,9 @@
 // Validation build of the template pack: pack → install into an isolated hive → compute the variant matrix →
 // per variant: instantiate, restore, build (warnings as errors), test, run. A table of targets: what each does is
-// in the compiled toolkit (build/CloudRunSpace.Validation, built by build.sh before Cake runs) and, for Smoke and
-// Faults, in smoke.cake and faults.cake. Run it with ./build.sh (or build.ps1); ./build.sh --help lists the targets
+// in the compiled toolkit (build/CloudRunSpace.Validation, built by build.sh before Cake runs); the Smoke and Faults
+// checks are tests (build/CloudRunSpace.SpaceChecks) over each variant's own AppHost. Run it with ./build.sh (or build.ps1); ./build.sh --help lists the targets
 // from their descriptions below.
 #r "../artifacts/toolkit/CloudRunSpace.Validation.dll"
-#load "smoke.cake"
-#load "faults.cake"
 using CloudRunSpace.Validation.Reporting;
 using CloudRunSpace.Validation.Stages;
 
@@ -64,19 +62,19 @@ Task("Test")
     .Does(() => stages.TestTarget());
 
 Task("LocalRun")
-    .Description("Per variant: the generated run-local.sh --check (its AppHost: PostgreSQL, migrate, backend, two frontend instances behind local Cloud Run front ends; the page shows records).")
+    .Description("Default variant only (the script is the same in every variant; Smoke starts every variant's AppHost): the generated run-local.sh --check (its AppHost: PostgreSQL, migrate, backend, two frontend instances behind local Cloud Run front ends; the page shows records).")
     .IsDependentOn("Build")
     .Does(() => stages.LocalRunTarget());
 
 Task("Smoke")
-    .Description("Per variant: the services as real processes (PostgreSQL, fake Google, migrate, PORT/K_SERVICE) checked over HTTP, in the database and in their logs; shellcheck and deploy/up.sh --dry-run.")
+    .Description("Per variant: build/CloudRunSpace.SpaceChecks (Category=Smoke) over the variant's own AppHost: page and form in chromium (no console error, failed request or 4xx/5xx asset), backend 401/403/200, JSON logs with the caller's trace, SIGTERM; TRX in artifacts/validation/trx.")
     .IsDependentOn("Build")
-    .Does(() => SmokeTarget());
+    .Does(() => stages.SmokeTarget());
 
 Task("Faults")
-    .Description("Default variant only: PostgreSQL stopped, backend killed, metadata server unreachable and SIGTERM, each under wrk load at 64 connections; no database password in any log. Figures in artifacts/validation/faults.md.")
+    .Description("Default variant only: build/CloudRunSpace.SpaceChecks (Category=Faults): PostgreSQL stopped, backend killed, metadata server unreachable, SIGTERM, each under load; wrk at 64 connections; no database password in any log. Figures in artifacts/validation/faults.md.")
     .IsDependentOn("Build")
-    .Does(() => FaultsTarget());
+    .Does(() => stages.FaultsTarget());
 
 Task("Demo")
     .Description("Scaffolds the default space into artifacts/demo and runs it locally through its AppHost (prints the URL and the dashboard's login link; Ctrl+C stops it). --check: start it, check the page shows records, stop; --port=N: the frontend's port.")

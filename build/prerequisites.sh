@@ -3,38 +3,35 @@
 # On Debian or Ubuntu, as root or with password-less sudo, the missing ones are installed with one apt-get
 # line; elsewhere the build stops at once with one message that names each missing tool and how to install it.
 
-# Tools each target needs (a target's dependencies included). Every Task of build/*.cake has a line.
+# Tools each target needs (a target's dependencies included). Every Task of build/build.cake has an entry.
 declare -A TARGET_TOOLS=(
-  [Pack]="sdk"
-  [Install]="sdk"
-  [Variants]="sdk"
-  [UnitTests]="sdk shellcheck yamllint openssl"
-  [Build]="sdk"
-  [Test]="sdk postgresql"
-  [Smoke]="sdk postgresql shellcheck"
-  [LocalRun]="sdk postgresql curl"
-  [Faults]="sdk postgresql wrk"
-  [Demo]="sdk postgresql curl"
+  [Pack]="sdk" [Install]="sdk" [Variants]="sdk" [Build]="sdk"
+  [UnitTests]="sdk shellcheck yamllint openssl" [Test]="sdk postgresql"
+  [Smoke]="sdk postgresql chromium" [Faults]="sdk postgresql wrk"
+  [LocalRun]="sdk postgresql curl" [Demo]="sdk postgresql curl"
   [Bench]="sdk postgresql wrk clang zlib"
-  [Default]="sdk postgresql curl shellcheck yamllint wrk openssl"
+  [Default]="sdk postgresql curl shellcheck yamllint wrk openssl chromium"
 )
 
 # Debian package, Homebrew formula and winget id of each tool ("-" where that manager has none).
 declare -A APT_PACKAGE=([postgresql]=postgresql [curl]=curl [shellcheck]=shellcheck [yamllint]=yamllint
-  [wrk]=wrk [clang]=clang [zlib]=zlib1g-dev [openssl]=openssl)
+  [wrk]=wrk [clang]=clang [zlib]=zlib1g-dev [openssl]=openssl [chromium]=chromium)
 declare -A BREW_INSTALL=([sdk]="brew install --cask dotnet-sdk" [postgresql]="brew install postgresql@15"
   [curl]="brew install curl" [shellcheck]="brew install shellcheck" [yamllint]="brew install yamllint"
-  [wrk]="brew install wrk" [clang]="brew install llvm" [zlib]="brew install zlib" [openssl]="brew install openssl")
+  [wrk]="brew install wrk" [clang]="brew install llvm" [zlib]="brew install zlib" [openssl]="brew install openssl"
+  [chromium]="brew install --cask chromium")
 declare -A WINGET_INSTALL=([sdk]="winget install Microsoft.DotNet.SDK.10"
   [postgresql]="winget install PostgreSQL.PostgreSQL.15" [curl]="winget install cURL.cURL"
   [shellcheck]="winget install koalaman.shellcheck" [yamllint]="pip install yamllint" [wrk]="-"
-  [clang]="winget install LLVM.LLVM" [zlib]="-" [openssl]="winget install ShiningLight.OpenSSL.Light")
+  [clang]="winget install LLVM.LLVM" [zlib]="-" [openssl]="winget install ShiningLight.OpenSSL.Light"
+  [chromium]="winget install Hibbiki.Chromium")
 
 # What each tool is, for the message.
 declare -A TOOL_TITLE=([sdk]="the .NET SDK that global.json names" [postgresql]="PostgreSQL's server binaries (initdb, pg_ctl)"
   [curl]="curl" [shellcheck]="shellcheck" [yamllint]="yamllint" [wrk]="wrk (HTTP load generator)"
   [clang]="clang (the Native AOT linker)" [zlib]="zlib headers (zlib.h, for Native AOT)"
-  [openssl]="openssl (the deploy tests' up.sh makes a Data Protection certificate with it)")
+  [openssl]="openssl (the deploy tests' up.sh makes a Data Protection certificate with it)"
+  [chromium]="Chromium (the smoke checks drive it through Playwright; CHROMIUM_PATH names another)")
 
 # The SDK version global.json asks for (its "version"), e.g. 10.0.100.
 # Arguments: the global.json path.
@@ -74,6 +71,7 @@ have_tool() {
   case "$1" in
     sdk) have_sdk "$(global_json_sdk "$2/global.json")" ;;
     postgresql) find_postgres_bin >/dev/null ;;
+    chromium) [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || command -v chromium >/dev/null ;;
     zlib) [[ -e /usr/include/zlib.h || -e /opt/homebrew/include/zlib.h || -e /usr/local/include/zlib.h ]] ;;
     *) command -v "$1" >/dev/null ;;
   esac

@@ -54,10 +54,7 @@ public sealed partial class FaultsTests(FaultsFixture space) : IClassFixture<Fau
             await space.StartAgainAsync(SpaceFixture.Postgres, Cancellation);
         }
 
-        var restarted = load.Now;
-        await load.WaitForAsync(restarted, s => s.Status == 201, TimeSpan.FromSeconds(15));
-        await Task.Delay(1000, Cancellation);
-        await load.StopAsync();
+        var restarted = await RunUntilRecoveredAsync(load, 201, TimeSpan.FromSeconds(15));
 
         // A request still open when the run stopped started after recovery: it says nothing either way.
         var samples = load.Samples.Where(s => s.Status != LoadRun.Cancelled).ToList();
@@ -141,10 +138,7 @@ public sealed partial class FaultsTests(FaultsFixture space) : IClassFixture<Fau
                 await space.StartAgainAsync(SpaceFixture.Backend, Cancellation);
             }
 
-            var backendReady = load.Now;
-            await load.WaitForAsync(backendReady, s => s.Status == 200, TimeSpan.FromSeconds(30));
-            await Task.Delay(1000, Cancellation);
-            await load.StopAsync();
+            var backendReady = await RunUntilRecoveredAsync(load, 200, TimeSpan.FromSeconds(30));
             browsers.ForEach(b => b.Dispose());
 
             // A request still open when the run stopped started after recovery: it says nothing either way.
@@ -366,6 +360,17 @@ public sealed partial class FaultsTests(FaultsFixture space) : IClassFixture<Fau
 
     // A fast stop (SIGINT to the postmaster, as `pg_ctl -m fast stop`): open sessions are ended, as when Cloud SQL
     // restarts. A SIGTERM would wait for the backend's pooled connections to close.
+    // The load goes on until the first answer with the status that means the restarted part is back, and a second
+    // more; then it stops. Returns when the restart was done (seconds into the load run).
+    private static async Task<double> RunUntilRecoveredAsync(LoadRun load, int backStatus, TimeSpan within)
+    {
+        var restarted = load.Now;
+        await load.WaitForAsync(restarted, s => s.Status == backStatus, within);
+        await Task.Delay(1000, Cancellation);
+        await load.StopAsync();
+        return restarted;
+    }
+
     private async Task StopPostgresAsync()
     {
         var postmaster = ProcessTree.Descendants(space.Pid(SpaceFixture.Postgres)).Prepend(space.Pid(SpaceFixture.Postgres))

@@ -6,6 +6,10 @@ namespace CloudRunSpace.Validation.Tests.Matrix;
 /// <summary>The all-pairs matrix: every pair of option values together in some variant, in few variants, from template.json alone.</summary>
 public sealed class AllPairsTests(TemporaryFolder temp) : IClassFixture<TemporaryFolder>
 {
+    private static TemplateOption Bool(string name) => new(name, name, "false", ["false", "true"]);
+
+    private static TemplateOption Choice(string name, params string[] values) => new(name, name, values[0], values);
+
     [Fact]
     public void Three_binary_options_need_four_variants()
     {
@@ -120,9 +124,6 @@ public sealed class AllPairsTests(TemporaryFolder temp) : IClassFixture<Temporar
 
     private static string CliHostJson => Path.Combine(TemplateConfig, "dotnetcli.host.json");
 
-    private static TemplateOption Bool(string name) => new(name, name, "false", ["false", "true"]);
-
-    private static TemplateOption Choice(string name, params string[] values) => new(name, name, values[0], values);
 
     private static string RepositoryRoot()
     {

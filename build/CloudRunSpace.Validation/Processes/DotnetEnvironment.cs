@@ -10,13 +10,9 @@ public static class DotnetEnvironment
     /// </summary>
     public static IReadOnlyDictionary<string, string?> Quiet { get; } = new Dictionary<string, string?>
     {
-        ["DOTNET_NOLOGO"] = "1",
-        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-        ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
-        ["DOTNET_CLI_UI_LANGUAGE"] = "en",
-        ["DOTNET_GENERATE_ASPNET_CERTIFICATE"] = "false",
-        ["MSBUILDDISABLENODEREUSE"] = "1",
-        ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+        ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+        ["DOTNET_CLI_UI_LANGUAGE"] = "en", ["DOTNET_GENERATE_ASPNET_CERTIFICATE"] = "false",
+        ["MSBUILDDISABLENODEREUSE"] = "1", ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
     };
 
     /// <summary>

@@ -46,6 +46,12 @@ public sealed class BuildPaths(string root)
     /// <summary>The toolkit's unit tests.</summary>
     public string ValidationTestsProject => Path.Combine(Root, "build", "CloudRunSpace.Validation.Tests", "CloudRunSpace.Validation.Tests.csproj");
 
+    /// <summary>The Smoke and Faults checks' project (xUnit over a built variant's AppHost).</summary>
+    public string SpaceChecksProject => Path.Combine(Root, "build", "CloudRunSpace.SpaceChecks", "CloudRunSpace.SpaceChecks.csproj");
+
+    /// <summary>Where the Faults checks write their figures.</summary>
+    public string FaultsReport => Path.Combine(Validation, "faults.md");
+
     /// <summary>The fake Google metadata server and token issuer.</summary>
     public string FakeGoogleProject => Path.Combine(Root, "tests", "CloudRunSpace.FakeGoogle", "CloudRunSpace.FakeGoogle.csproj");
 

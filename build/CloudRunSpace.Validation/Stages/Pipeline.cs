@@ -70,8 +70,17 @@ public sealed partial class ValidationStages
     /// <summary>The Test target.</summary>
     public void TestTarget() => ForEachVariant("test", TestVariant);
 
-    /// <summary>The LocalRun target.</summary>
-    public void LocalRunTarget() => ForEachVariant("local-run", LocalRun);
+    /// <summary>
+    /// The LocalRun target: the all-defaults variant's run-local.sh. The script has no template conditionals, so it is
+    /// the same in every variant; every variant's AppHost is started by the Smoke target.
+    /// </summary>
+    public void LocalRunTarget() => ForEachVariant("local-run", LocalRun, variants: [Matrix.Variants[0]]);
+
+    /// <summary>The Smoke target: every variant that built (a failed test must not hide what the running space does).</summary>
+    public void SmokeTarget() => ForEachVariant("smoke", Smoke, needsBuildOnly: true);
+
+    /// <summary>The Faults target: the all-defaults variant only.</summary>
+    public void FaultsTarget() => ForEachVariant("faults", Faults, variants: [Matrix.Variants[0]]);
 
     /// <summary>
     /// Runs a stage for each variant; a variant an earlier stage failed is skipped, and one this stage fails is not

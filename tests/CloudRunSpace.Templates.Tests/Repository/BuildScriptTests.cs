@@ -123,6 +123,6 @@ public sealed partial class BuildScriptTests
     [GeneratedRegex(@"\bTask\(""([A-Za-z]+)""\)")]
     private static partial Regex CakeTask();
 
-    [GeneratedRegex(@"^\s*\[([A-Za-z]+)\]=""sdk", RegexOptions.Multiline)]
+    [GeneratedRegex(@"\[([A-Za-z]+)\]=""sdk")]
     private static partial Regex TargetToolsEntry();
 }
