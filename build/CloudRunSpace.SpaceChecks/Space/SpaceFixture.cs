@@ -203,10 +203,11 @@ public class SpaceFixture : IAsyncLifetime
     /// <summary>A line a resource wrote to its console: stdout or stderr.</summary>
     public sealed record ConsoleLine(string Text, bool IsError);
 
-    // Lines the AppHost and DCP write to a resource's log (waiting for its dependencies, certificate trust, "[sys]
+    // Lines the AppHost and DCP write to a resource's log (waiting for its dependencies, certificate trust, the commands run on it, "[sys]
     // Starting process..."): not the process's output.
     private static readonly string[] OrchestratorLines =
-        ["[sys] ", "Waiting for resource ", "Finished waiting for resource ", "No custom certificate authorities to configure for '", "Resource '"];
+        ["[sys] ", "Waiting for resource ", "Finished waiting for resource ", "No custom certificate authorities to configure for '", "Resource '",
+         "Executing command '", "Command '", "Successfully executed command '"];
 
     /// <summary>
     /// What a resource's process has written to its console so far (every run of it, oldest first), without waiting;
