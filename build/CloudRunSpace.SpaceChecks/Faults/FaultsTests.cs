@@ -65,12 +65,9 @@ public sealed partial class FaultsTests(FaultsFixture space) : IClassFixture<Fau
         var firstOk = samples.Where(s => s.Start >= restarted && s.Status == 201).OrderBy(s => s.End).FirstOrDefault();
         var recovery = firstOk is null ? double.PositiveInfinity : firstOk.End - restarted;
         var acknowledged = samples.Where(s => s.Status == 201).Select(s => s.Tag!).ToList();
-        var stored = await SpaceDatabase.TitlesAsync(space, prefix, Cancellation);
-        var lost = acknowledged.Where(t => !stored.ContainsKey(t)).ToList();
+        var (_, lost) = await StoredAndLostAsync(acknowledged, prefix);
 
-        var problems = new List<string>();
-        if (outage.Count == 0) problems.Add("no request ran during the outage");
-        if (outage.Any(s => s.Status != 503)) problems.Add($"{outage.Count(s => s.Status != 503)} requests during the outage did not get 503: {Examples(outage.Where(s => s.Status != 503))}");
+        var problems = OutageProblems(outage, "during the outage");
         if (slow.Count > 0) problems.Add($"{slow.Count} outage answers took over 2 s (max {Invariant(slow.Max(s => s.Seconds))} s)");
         if (unexpected.Count > 0) problems.Add($"{unexpected.Count} answers neither 201 nor 503: {Examples(unexpected)}");
         if (notProblem.Count > 0) problems.Add($"{notProblem.Count} 503 answers were not problem details");
@@ -151,13 +148,10 @@ public sealed partial class FaultsTests(FaultsFixture space) : IClassFixture<Fau
             var leaky = unavailable.Where(s => s.Body is not { } body || !body.Contains("temporarily unavailable", StringComparison.Ordinal)
                 || body.Contains("Exception", StringComparison.Ordinal) || StackFrame().IsMatch(body)).ToList();
             var acknowledged = samples.Where(s => s.Status is 302 or 303).Select(s => s.Tag!).ToList();
-            var stored = await SpaceDatabase.TitlesAsync(space, prefix, Cancellation);
-            var lost = acknowledged.Where(t => !stored.ContainsKey(t)).ToList();
+            var (stored, lost) = await StoredAndLostAsync(acknowledged, prefix);
             var doubled = stored.Where(t => t.Value > 1).Select(t => t.Key).ToList();
 
-            var problems = new List<string>();
-            if (outage.Count == 0) problems.Add("no request ran while the backend was down");
-            if (outage.Any(s => s.Status != 503)) problems.Add($"{outage.Count(s => s.Status != 503)} requests while the backend was down did not get 503: {Examples(outage.Where(s => s.Status != 503))}");
+            var problems = OutageProblems(outage, "while the backend was down");
             if (unexpected.Count > 0) problems.Add($"{unexpected.Count} answers not 200/302/303/503: {Examples(unexpected)}");
             if (leaky.Count > 0) problems.Add($"{leaky.Count} 503 pages lack 'temporarily unavailable' or show exception text");
             if (doubled.Count > 0) problems.Add($"{doubled.Count} titles were stored twice, e.g. '{doubled[0]}'");
@@ -360,6 +354,32 @@ public sealed partial class FaultsTests(FaultsFixture space) : IClassFixture<Fau
 
     // A fast stop (SIGINT to the postmaster, as `pg_ctl -m fast stop`): open sessions are ended, as when Cloud SQL
     // restarts. A SIGTERM would wait for the backend's pooled connections to close.
+    // The requests that started and ended inside an outage: there must be some, and each must have got 503.
+    private static List<string> OutageProblems(List<LoadSample> outage, string during)
+    {
+        var problems = new List<string>();
+        if (outage.Count == 0)
+        {
+            problems.Add($"no request ran {during}");
+        }
+
+        var not503 = outage.Where(s => s.Status != 503).ToList();
+        if (not503.Count > 0)
+        {
+            problems.Add($"{not503.Count} requests {during} did not get 503: {Examples(not503)}");
+        }
+
+        return problems;
+    }
+
+    // What the table holds of the titles written under prefix (with how often each is stored), and the acknowledged
+    // titles it does not hold.
+    private async Task<(Dictionary<string, long> Stored, List<string> Lost)> StoredAndLostAsync(List<string> acknowledged, string prefix)
+    {
+        var stored = await SpaceDatabase.TitlesAsync(space, prefix, Cancellation);
+        return (stored, acknowledged.Where(t => !stored.ContainsKey(t)).ToList());
+    }
+
     // The load goes on until the first answer with the status that means the restarted part is back, and a second
     // more; then it stops. Returns when the restart was done (seconds into the load run).
     private static async Task<double> RunUntilRecoveredAsync(LoadRun load, int backStatus, TimeSpan within)
