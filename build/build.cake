@@ -24,12 +24,6 @@ var report = new ValidationReport();
 // Cake's Information/Error read their text as a format string; a line of a log may hold braces.
 var stages = new ValidationStages(paths, report, line => Information("{0}", line), line => Error("{0}", line));
 
-Setup(context =>
-{
-    // Test results of earlier runs would be counted again by .ci/run.
-    if (target != "Demo") stages.CleanTrx();
-});
-
 Teardown(context => stages.Conclude(writeReport: target != "Demo", alreadyFailed: context.ThrownException != null));
 
 Task("Pack")

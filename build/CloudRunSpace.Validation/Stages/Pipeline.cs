@@ -13,6 +13,7 @@ public sealed partial class ValidationStages
     private readonly HashSet<string> _failedVariants = [];
     private VariantMatrix? _matrix;
     private string? _package;
+    private bool _trxCleaned;
 
     /// <summary>The package the Pack target wrote.</summary>
     public string Package => _package ?? throw new InvalidOperationException("the Pack target has not run");
@@ -20,9 +21,17 @@ public sealed partial class ValidationStages
     /// <summary>The matrix the Variants target computed.</summary>
     public VariantMatrix Matrix => _matrix ?? throw new InvalidOperationException("the Variants target has not run");
 
-    /// <summary>Removes the TRX files of earlier runs: .ci/run would count them again.</summary>
-    public void CleanTrx()
+    // Removes the TRX files of earlier runs (.ci/run would count them again), once, before the run's first test stage
+    // writes one. Not at Setup: a dry run runs Setup too, and the pack's tests dry-run this build while the UnitTests
+    // target is writing TRX files.
+    private void CleanTrxOnce()
     {
+        if (_trxCleaned)
+        {
+            return;
+        }
+
+        _trxCleaned = true;
         if (Directory.Exists(paths.Trx))
         {
             Directory.Delete(paths.Trx, recursive: true);

@@ -114,6 +114,7 @@ public sealed partial class ValidationStages
     /// <returns>Whether the stage passed.</returns>
     public bool Test(string label, string stage, string projectOrSolution, TestRunOptions options)
     {
+        CleanTrxOnce();
         var trx = Path.Combine(paths.Trx, options.TrxFileName);
         if (File.Exists(trx))
         {
