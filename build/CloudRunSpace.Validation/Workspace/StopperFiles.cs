@@ -7,9 +7,8 @@ namespace CloudRunSpace.Validation.Workspace;
 /// </summary>
 public static class StopperFiles
 {
-    /// <summary>The stopper files by name, with the SDK pinned by <paramref name="sdkGlobalJson"/>.</summary>
-    /// <param name="sdkGlobalJson">The global.json text to pin the SDK with (the repository's own).</param>
-    public static IReadOnlyDictionary<string, string> Contents(string sdkGlobalJson) => new Dictionary<string, string>
+    // The stopper files by name, with the SDK pinned by the given global.json text.
+    private static Dictionary<string, string> Contents(string sdkGlobalJson) => new Dictionary<string, string>
     {
         ["Directory.Build.props"] = "<Project>\n  <!-- Stopper: the build settings above must not reach generated solutions. -->\n</Project>\n",
         ["Directory.Build.targets"] = "<Project>\n  <!-- Stopper: the build targets above must not reach generated solutions. -->\n</Project>\n",
