@@ -21,6 +21,16 @@ public sealed class AllPairsTests(TemporaryFolder temp) : IClassFixture<Temporar
     }
 
     [Fact]
+    public void One_option_alone_still_gets_a_variant_for_each_value()
+    {
+        var matrix = AllPairs.Compute([Choice("x", "1", "2", "3")]);
+
+        Assert.Equal(["1", "2", "3"], matrix.Variants.Select(v => v.Options["x"]));
+        Assert.Equal(0, matrix.PairsTotal);
+        Assert.Empty(AllPairs.Problems(matrix));
+    }
+
+    [Fact]
     public void Two_options_of_three_values_need_all_nine_combinations()
     {
         var matrix = AllPairs.Compute([Choice("x", "1", "2", "3"), Choice("y", "a", "b", "c")]);

@@ -49,8 +49,10 @@ public static class AllPairs
     /// <param name="cliHostJson">The dotnetcli.host.json path.</param>
     /// <param name="leftOut">Symbols to leave out (symbol → why).</param>
     /// <param name="excluded">The options left out (long name → why).</param>
+    /// <param name="requireOptions">Whether a template without a choice or bool parameter is an error (the solution template's matrix).</param>
     public static IReadOnlyList<TemplateOption> ReadOptions(
-        string templateJson, string cliHostJson, IReadOnlyDictionary<string, string> leftOut, out Dictionary<string, string> excluded)
+        string templateJson, string cliHostJson, IReadOnlyDictionary<string, string> leftOut, out Dictionary<string, string> excluded,
+        bool requireOptions = true)
     {
         var template = JsonNode.Parse(File.ReadAllText(templateJson)) ?? throw new InvalidOperationException($"{templateJson} is empty");
         var host = JsonNode.Parse(File.ReadAllText(cliHostJson)) ?? throw new InvalidOperationException($"{cliHostJson} is empty");
@@ -98,7 +100,7 @@ public static class AllPairs
             options.Add(new TemplateOption(symbol, LongName(symbol), defaultValue, values));
         }
 
-        return options.Count > 0 ? options : throw new InvalidOperationException("template.json has no choice or bool parameters to vary");
+        return options.Count > 0 || !requireOptions ? options : throw new InvalidOperationException("template.json has no choice or bool parameters to vary");
     }
 
     /// <summary>The variants covering every pair of values of two options, the all-defaults one first.</summary>
@@ -123,6 +125,12 @@ public static class AllPairs
                 .Aggregate((x, y) => y.Gain > x.Gain ? y : x);
             chosen.Add(best.Combination);
             uncovered.ExceptWith(PairsOf(best.Combination));
+        }
+
+        // A lone option has no pairs, yet each of its values needs a variant (with two or more, the pairs hold every value).
+        if (options.Count == 1)
+        {
+            chosen.AddRange(options[0].Values.Skip(1).Select(v => (IReadOnlyList<string>)[v]));
         }
 
         var variants = chosen.Select((combination, i) => new Variant(
@@ -185,13 +193,22 @@ public static class AllPairs
             ["variants"] = new JsonArray([.. matrix.Variants.Select(v => (JsonNode)new JsonObject
             {
                 ["name"] = v.Name,
-                ["options"] = new JsonObject(v.Options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)JsonValue.Create(o.Value)))),
+                ["options"] = OptionsJson(v.Options),
+                ["additions"] = new JsonArray([.. v.Additions.Select(a => (JsonNode)new JsonObject
+                {
+                    ["template"] = a.ShortName,
+                    ["name"] = a.Name,
+                    ["options"] = OptionsJson(a.Options),
+                })]),
             })]),
             ["excluded"] = new JsonObject(matrix.Excluded.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)JsonValue.Create(e.Value)))),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         File.WriteAllText(file, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
+
+    private static JsonObject OptionsJson(IReadOnlyDictionary<string, string> options) =>
+        new(options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)JsonValue.Create(o.Value))));
 
     private static string Scalar(JsonNode? node) => node switch
     {

@@ -52,6 +52,9 @@ public sealed class BuildPaths(string root)
     /// <summary>Where the Faults checks write their figures.</summary>
     public string FaultsReport => Path.Combine(Validation, "faults.md");
 
+    /// <summary>templates/: one folder per template of the pack.</summary>
+    public string Templates => Path.Combine(Root, "templates");
+
     /// <summary>The fake Google metadata server and token issuer.</summary>
     public string FakeGoogleProject => Path.Combine(Root, "tests", "CloudRunSpace.FakeGoogle", "CloudRunSpace.FakeGoogle.csproj");
 

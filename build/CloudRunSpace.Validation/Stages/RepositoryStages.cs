@@ -75,23 +75,28 @@ public sealed partial class ValidationStages
         var watch = Stopwatch.StartNew();
         try
         {
-            var matrix = AllPairs.FromTemplate(paths.TemplateJson, paths.CliHostJson);
-            var problems = AllPairs.Problems(matrix);
+            var space = AllPairs.FromTemplate(paths.TemplateJson, paths.CliHostJson);
+            var projectTemplates = Composition.ProjectTemplates(paths.Templates);
+            var problems = AllPairs.Problems(space).Concat(projectTemplates.SelectMany(t => AllPairs.Problems(t.Matrix).Select(p => $"{t.ShortName}: {p}"))).ToList();
             if (problems.Count > 0)
             {
                 throw new InvalidOperationException("The variant matrix is incomplete:\n  " + string.Join("\n  ", problems));
             }
 
+            // The spaces as generated, then the composed ones (each with every project template added).
+            var matrix = space with { Variants = [.. space.Variants, .. Composition.Compose(space, projectTemplates)] };
             AllPairs.WriteJson(matrix, paths.VariantsJson);
             report.VariantCount = matrix.Variants.Count;
-            report.PairsCovered = matrix.PairsTotal;
+            report.PairsCovered = space.PairsTotal + projectTemplates.Sum(t => t.Matrix.PairsTotal);
             report.Excluded = matrix.Excluded;
-            var detail = $"{matrix.Variants.Count} variants cover all {matrix.PairsTotal} value pairs of {matrix.Options.Count} options ({string.Join(", ", matrix.Options.Select(o => o.LongName))}); left out: {string.Join(", ", matrix.Excluded.Keys)}";
+            var detail = $"{space.Variants.Count} variants cover all {space.PairsTotal} value pairs of {space.Options.Count} options ({string.Join(", ", space.Options.Select(o => o.LongName))}); left out: {string.Join(", ", space.Excluded.Keys)}"
+                + string.Concat(projectTemplates.Select(t => $"; {t.ShortName}: {t.Matrix.Variants.Count} variants cover all {t.Matrix.PairsTotal} value pairs of {t.Matrix.Options.Count} options ({string.Join(", ", t.Matrix.Options.Select(o => o.LongName))})"))
+                + $"; {matrix.Variants.Count - space.Variants.Count} composed spaces carry them";
             report.Add(new StageResult { Variant = Repository, Stage = "variants", Status = StageStatus.Passed, Seconds = watch.Elapsed.TotalSeconds, Detail = detail });
             information(detail);
             foreach (var v in matrix.Variants)
             {
-                information($"  {v.Name,-16} {string.Join(" ", v.CliArguments)}");
+                information($"  {v.Name,-16} {string.Join(" ", v.CliArguments)}{string.Concat(v.Additions.Select(a => $" + dotnet new {a.ShortName} -n {a.Name} {string.Join(" ", a.CliArguments)}"))}");
             }
 
             return matrix;

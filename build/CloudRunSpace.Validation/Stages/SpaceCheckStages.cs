@@ -10,9 +10,12 @@ public sealed partial class ValidationStages
     private static readonly TimeSpan SpaceChecksTimeout = TimeSpan.FromMinutes(15);
     private bool _spaceChecksBuilt;
 
-    /// <summary>The Smoke checks of one variant: its AppHost started, the page and form in chromium, the backend's 401/403/200, logs, SIGTERM.</summary>
+    /// <summary>
+    /// The Smoke checks of one variant: its AppHost started, the page and form in chromium, the backend's 401/403/200, logs,
+    /// SIGTERM; for a composed space also the Composition checks (every added service behind its front end, every added job).
+    /// </summary>
     /// <param name="variant">A variant the Build stage built.</param>
-    public bool Smoke(Variant variant) => RunSpaceChecks(variant, "smoke", "Smoke");
+    public bool Smoke(Variant variant) => RunSpaceChecks(variant, "smoke", variant.Additions.Count == 0 ? "Smoke" : "Smoke|Category=Composition");
 
     /// <summary>The Faults checks of one variant (a password-mode one): parts of the space fail under load; figures in faults.md.</summary>
     /// <param name="variant">A variant the Build stage built.</param>

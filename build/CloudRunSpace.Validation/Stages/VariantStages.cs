@@ -32,11 +32,38 @@ public sealed partial class ValidationStages
         var run = Dotnet(
             ["new", TemplateShortName, "-n", variant.Name, "-o", output, "--no-restore", "--debug:custom-hive", paths.TemplateHive, .. noScripts, .. variant.CliArguments],
             paths.Log(label, "instantiate"), workingDirectory: Path.GetDirectoryName(output));
-        var problem = (run.TimedOut ? "timed out" : TemplateEngineFailures.Problem(run.ExitCode, run.Output))
-            ?? (run.Output.Contains("was created successfully", StringComparison.Ordinal) ? null : "dotnet new did not report 'was created successfully'")
+        var problem = CreationProblem(run)
             ?? (File.Exists(Path.Combine(output, variant.Name + ".sln")) ? null : $"{variant.Name}.sln was not generated");
-        return Record(label, "instantiate", run, problem);
+        return Record(label, "instantiate", run, problem) && variant.Additions.All(addition => Add(addition, output, label));
     }
+
+    /// <summary>
+    /// dotnet new of a project template at the generated space's root, as a team grows its space: judged like the
+    /// space's instantiation, and by the project being in the space's solution afterwards (the add-to-solution post action).
+    /// </summary>
+    /// <param name="addition">What to add.</param>
+    /// <param name="space">The generated space's folder.</param>
+    /// <param name="label">The variant's name in the report.</param>
+    /// <returns>Whether it passed.</returns>
+    private bool Add(Addition addition, string space, string label)
+    {
+        var before = Directory.GetFiles(space, "*.csproj", SearchOption.AllDirectories).ToHashSet();
+        var run = Dotnet(
+            ["new", addition.ShortName, "-n", addition.Name, "-o", space, "--no-restore", "--debug:custom-hive", paths.TemplateHive, .. addition.CliArguments],
+            paths.Log(label, addition.Stage), workingDirectory: space);
+        var added = Directory.GetFiles(space, "*.csproj", SearchOption.AllDirectories).Where(p => !before.Contains(p)).ToList();
+        var solution = Directory.GetFiles(space, "*.sln").FirstOrDefault();
+        var solutionText = solution is null ? "" : File.ReadAllText(solution);
+        var missing = added.Select(Path.GetFileName).Where(p => !solutionText.Contains(p!, StringComparison.Ordinal)).ToList();
+        var problem = CreationProblem(run)
+            ?? (added.Count > 0 ? null : "it wrote no project")
+            ?? (missing.Count == 0 ? null : $"{string.Join(", ", missing)} not added to the space's solution");
+        return Record(label, addition.Stage, run, problem, $"-n {addition.Name} {string.Join(" ", addition.CliArguments)}: {string.Join(", ", added.Select(p => Path.GetRelativePath(space, p)))}");
+    }
+
+    private static string? CreationProblem(StageRun run) =>
+        (run.TimedOut ? "timed out" : TemplateEngineFailures.Problem(run.ExitCode, run.Output))
+        ?? (run.Output.Contains("was created successfully", StringComparison.Ordinal) ? null : "dotnet new did not report 'was created successfully'");
 
     /// <summary>dotnet restore of the variant's solution.</summary>
     /// <param name="variant">The variant.</param>
