@@ -49,15 +49,18 @@ public sealed partial class ValidationStages
         }
 
         string[] hive = ["--debug:custom-hive", paths.TemplateHive];
+        // Every template of the pack: the space and each project template that grows it.
+        string[] shortNames = [TemplateShortName, .. Composition.ProjectTemplates(paths.Templates).Select(t => t.ShortName)];
         var install = Dotnet(["new", "install", package, .. hive], paths.Log(Repository, "install"));
         var problem = install.TimedOut ? "timed out" : TemplateEngineFailures.Problem(install.ExitCode, install.Output);
         var run = install;
         if (problem is null)
         {
             var list = Dotnet(["new", "list", .. hive], paths.Log(Repository, "install-list"));
-            problem = ExitCodeProblem(list) ?? (TemplateListing.Lists(list.Output, TemplateShortName)
+            var unlisted = shortNames.Where(name => !TemplateListing.Lists(list.Output, name)).ToList();
+            problem = ExitCodeProblem(list) ?? (unlisted.Count == 0
                 ? null
-                : $"'{TemplateShortName}' is not listed by dotnet new list after installing (see install-list.log)");
+                : $"'{string.Join("', '", unlisted)}' not listed by dotnet new list after installing (see install-list.log)");
             run = new StageRun
             {
                 ExitCode = list.ExitCode, Output = list.Output, LogFile = problem is null ? install.LogFile : list.LogFile,
@@ -65,7 +68,7 @@ public sealed partial class ValidationStages
             };
         }
 
-        Require(Record(Repository, "install", run, problem, $"{TemplateShortName} listed in {Path.GetRelativePath(paths.Root, paths.TemplateHive)}"), "install");
+        Require(Record(Repository, "install", run, problem, $"{string.Join(", ", shortNames)} listed in {Path.GetRelativePath(paths.Root, paths.TemplateHive)}"), "install");
     }
 
     /// <summary>Computes the all-pairs matrix from template.json, checks it and writes variants.json.</summary>
