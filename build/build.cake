@@ -36,7 +36,7 @@ Task("Install")
     .Does(() => stages.InstallTarget());
 
 Task("Variants")
-    .Description("Computes the all-pairs variant matrix from template.json into artifacts/validation/variants.json.")
+    .Description("Computes the all-pairs variant matrix of every template of the pack from its template.json, and the composed spaces that carry the project templates' variants, into artifacts/validation/variants.json.")
     .Does(() => stages.VariantsTarget());
 
 Task("UnitTests")
@@ -45,7 +45,7 @@ Task("UnitTests")
     .Does(() => stages.UnitTestsTarget(configuration));
 
 Task("Build")
-    .Description("Per variant: instantiate into artifacts/validation/<variant>, restore, build with warnings as errors.")
+    .Description("Per variant: instantiate into artifacts/validation/<variant> (a composed space then adds each project template at its root with dotnet new), restore, build with warnings as errors.")
     .IsDependentOn("Install")
     .IsDependentOn("Variants")
     .Does(() => stages.BuildTarget());
@@ -61,7 +61,7 @@ Task("LocalRun")
     .Does(() => stages.LocalRunTarget());
 
 Task("Smoke")
-    .Description("Per variant: build/CloudRunSpace.SpaceChecks (Category=Smoke) over the variant's own AppHost: page and form in chromium (no console error, failed request or 4xx/5xx asset), backend 401/403/200, JSON logs with the caller's trace, SIGTERM; TRX in artifacts/validation/trx.")
+    .Description("Per variant: build/CloudRunSpace.SpaceChecks (Category=Smoke) over the variant's own AppHost: page and form in chromium (no console error, failed request or 4xx/5xx asset), backend 401/403/200, JSON logs with the caller's trace, SIGTERM; on the composed spaces (Acme.Grown*: every project template of the pack added) also Category=Composition: each added service behind its front end (403/401 without a token, 200 for the frontend), each added job exits 0; TRX in artifacts/validation/trx.")
     .IsDependentOn("Build")
     .Does(() => stages.SmokeTarget());
 
