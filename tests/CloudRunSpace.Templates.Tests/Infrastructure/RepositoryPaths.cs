@@ -23,6 +23,18 @@ public static class RepositoryPaths
     /// <summary>The solution template's <c>.template.config</c> folder.</summary>
     public static string TemplateConfigFolder => Path.Combine(TemplateFolder, ".template.config");
 
+    /// <summary>
+    /// The name of every template of the pack: each folder under <c>templates/</c> that holds a
+    /// <c>.template.config/template.json</c> (computed, so a new template is checked without being listed).
+    /// </summary>
+    public static IReadOnlyList<string> TemplateNames =>
+        Directory.GetDirectories(Path.Combine(RepositoryRoot, "templates"))
+            .Where(folder => File.Exists(Path.Combine(folder, ".template.config", "template.json")))
+            .Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The <c>.template.config</c> folder of the template <paramref name="templateName"/>.</summary>
+    public static string ConfigFolderOf(string templateName) => Path.Combine(RepositoryRoot, "templates", templateName, ".template.config");
+
     /// <summary>The JSON schemas folder, <c>tests/schemas</c> (SchemaStore copies, kept in the repository).</summary>
     public static string SchemasFolder => Path.Combine(RepositoryRoot, "tests", "schemas");
 

@@ -54,7 +54,18 @@ public sealed class TemplateConfig
     public IReadOnlyDictionary<string, JsonObject> ParameterSymbols =>
         Symbols.Where(s => (string?)s.Value["type"] == "parameter").ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
 
-    /// <summary>Reads the three files from the repository.</summary>
+    /// <summary>Every template of the pack by name (see <see cref="RepositoryPaths.TemplateNames"/>), as test data.</summary>
+    public static TheoryData<string> AllTemplates => new(RepositoryPaths.TemplateNames);
+
+    /// <summary>Reads the three files of the template <paramref name="templateName"/> (a folder under templates/).</summary>
+    public static TemplateConfig Load(string templateName)
+    {
+        var folder = RepositoryPaths.ConfigFolderOf(templateName);
+        return new(ReadObject(Path.Combine(folder, "template.json")), ReadObject(Path.Combine(folder, "dotnetcli.host.json")),
+            ReadObject(Path.Combine(folder, "ide.host.json")));
+    }
+
+    /// <summary>Reads the three files of the space template from the repository.</summary>
     public static TemplateConfig Load() =>
         new(ReadObject(TemplateJsonPath), ReadObject(CliHostJsonPath), ReadObject(IdeHostJsonPath));
 

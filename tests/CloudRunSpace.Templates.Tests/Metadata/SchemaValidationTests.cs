@@ -7,18 +7,29 @@ namespace CloudRunSpace.Templates.Tests.Metadata;
 /// <summary>The template's configuration files validate against the SchemaStore schemas in tests/schemas.</summary>
 public sealed class SchemaValidationTests
 {
-    public static TheoryData<string, string> ConfigFiles => new()
+    // Every config file of every template of the pack, beside the schema it must match.
+    public static TheoryData<string, string, string> ConfigFiles
     {
-        { "template.json", "template.json" },
-        { "ide.host.json", "ide.host.json" },
-        { "dotnetcli.host.json", "dotnetcli.host.json" },
-    };
+        get
+        {
+            var data = new TheoryData<string, string, string>();
+            foreach (var template in RepositoryPaths.TemplateNames)
+            {
+                foreach (var file in new[] { "template.json", "ide.host.json", "dotnetcli.host.json" })
+                {
+                    data.Add(template, file, file);
+                }
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(ConfigFiles))]
-    public async Task Each_config_file_matches_its_schemastore_schema(string configFile, string schemaFile)
+    public async Task Each_config_file_matches_its_schemastore_schema(string template, string configFile, string schemaFile)
     {
-        var path = Path.Combine(RepositoryPaths.TemplateConfigFolder, configFile);
+        var path = Path.Combine(RepositoryPaths.ConfigFolderOf(template), configFile);
         var schema = await JsonSchema.FromFileAsync(RepositoryPaths.Schema(schemaFile), TestContext.Current.CancellationToken);
 
         var errors = schema.Validate(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));

@@ -10,17 +10,33 @@ public sealed class SymbolDescriptionTests
 {
     private readonly TemplateConfig _config = TemplateConfig.Load();
 
-    [Fact]
-    public void Every_parameter_has_a_display_name_and_a_description()
+    [Theory]
+    [MemberData(nameof(TemplateConfig.AllTemplates), MemberType = typeof(TemplateConfig))]
+    public void Every_parameter_has_a_display_name_and_a_description(string template)
     {
-        Assert.NotEmpty(_config.ParameterSymbols);
-        var missing = _config.ParameterSymbols
+        var config = TemplateConfig.Load(template);
+        Assert.NotEmpty(config.ParameterSymbols);
+        var missing = config.ParameterSymbols
             .SelectMany(s => new[] { "displayName", "description" }
                 .Where(p => string.IsNullOrWhiteSpace((string?)s.Value[p]))
                 .Select(p => $"{s.Key}.{p}"))
             .ToList();
 
-        Assert.True(missing.Count == 0, $"Parameters without text: {string.Join(", ", missing)}");
+        Assert.True(missing.Count == 0, $"{template}: parameters without text: {string.Join(", ", missing)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(TemplateConfig.AllTemplates), MemberType = typeof(TemplateConfig))]
+    public void Every_symbol_but_the_computed_ones_has_a_description(string template)
+    {
+        // Derived, bound and generated symbols show in no dialog, but their description is what says what they are for.
+        var missing = TemplateConfig.Load(template).Symbols
+            .Where(s => (string?)s.Value["type"] is not "computed" and not "bind" || s.Key == "OS")
+            .Where(s => string.IsNullOrWhiteSpace((string?)s.Value["description"]))
+            .Select(s => s.Key)
+            .ToList();
+
+        Assert.True(missing.Count == 0, $"{template}: symbols without a description: {string.Join(", ", missing)}");
     }
 
     [Fact]

@@ -6,13 +6,14 @@ namespace CloudRunSpace.Templates.Tests.Metadata;
 /// <summary>template.json uses only property names the template engine reads (a typo is silently ignored by it).</summary>
 public sealed class TemplateEngineVocabularyTests
 {
-    [Fact]
-    public void Template_json_uses_only_properties_the_engine_reads()
+    [Theory]
+    [MemberData(nameof(TemplateConfig.AllTemplates), MemberType = typeof(TemplateConfig))]
+    public void Template_json_uses_only_properties_the_engine_reads(string template)
     {
-        var unknown = TemplateEngineVocabulary.FindUnknownProperties(TemplateConfig.Load().Template);
+        var unknown = TemplateEngineVocabulary.FindUnknownProperties(TemplateConfig.Load(template).Template);
 
         Assert.True(unknown.Count == 0,
-            $"{TemplateConfig.TemplateJsonPath} has properties the template engine ignores (typos?):{Environment.NewLine}" +
+            $"templates/{template}/.template.config/template.json has properties the template engine ignores (typos?):{Environment.NewLine}" +
             string.Join(Environment.NewLine, unknown));
     }
 

@@ -5,6 +5,8 @@ using CloudRunSpace_1.AppHost;
 // and the frontend's instances behind a public one. Token checks are on everywhere, as in production.
 var builder = DistributedApplication.CreateBuilder(args);
 var space = SpaceSettings.From(builder.Configuration, builder.AppHostDirectory);
+// The manifest, space/*.conf: a malformed entry stops the start here, naming its file and line.
+var entries = SpaceManifest.Read(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..")));
 
 var google = builder.AddProject<Projects.CloudRunSpace_1_LocalCloud>("google")
     .WithArgs("google")
@@ -44,6 +46,19 @@ var frontends = Enumerable.Range(1, space.FrontendInstances).Select(instance => 
         .WithEnvironment("DataProtection__KeysPath", space.KeysPath)
         .WaitFor(backendFrontEnd))
     .ToList();
+
+// The services and jobs added with `dotnet new cloudrun-service` and `dotnet new cloudrun-job`.
+foreach (var entry in entries.Where(entry => !SpaceEntryResources.BuiltIn.Contains(entry.Name)))
+{
+    if (entry.Kind == SpaceEntryKind.Service)
+    {
+        builder.AddSpaceService(entry, google, database, migrate, frontends);
+    }
+    else
+    {
+        builder.AddSpaceJob(entry, google, database, migrate);
+    }
+}
 
 // The space's public URL: http://localhost:8080 unless Space:Port says otherwise (0: any free port).
 builder.AddFrontEnd("frontend-front-end", frontends, google, invokers: null, port: space.Port)

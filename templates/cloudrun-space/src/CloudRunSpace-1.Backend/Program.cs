@@ -1,4 +1,4 @@
-using CloudRunSpace_1.Backend.Auth;
+using CloudRunSpace_1.ServiceDefaults.Auth;
 using CloudRunSpace_1.Backend.Data;
 using CloudRunSpace_1.Backend.Records;
 using CloudRunSpace_1.ServiceDefaults;

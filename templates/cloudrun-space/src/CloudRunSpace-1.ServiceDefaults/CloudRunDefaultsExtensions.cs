@@ -32,7 +32,7 @@ public static class CloudRunDefaultsExtensions
     public const string ReadyPath = "/healthz/ready";
 
     /// <summary>
-    /// Adds the Cloud Run defaults: listens on <c>PORT</c>, logs Cloud Logging JSON on Cloud Run,
+    /// Adds the Cloud Run defaults: listens on <c>PORT</c>, logs Cloud Logging JSON on Cloud Run (services and jobs),
     /// traces and measures with OpenTelemetry when <see cref="OtlpEndpointKey"/> is set, registers health checks and problem details, and
     /// shuts down gracefully well inside Cloud Run's 10 seconds.
     /// </summary>
@@ -51,7 +51,7 @@ public static class CloudRunDefaultsExtensions
             builder.Configuration["urls"] = $"http://+:{environment.Port ?? CloudRunEnvironment.DefaultPort}";
         }
 
-        if (environment.IsCloudRun || builder.Configuration.GetValue<bool>("Logging:CloudLoggingJson"))
+        if (environment.IsCloudRun || environment.IsCloudRunJob || builder.Configuration.GetValue<bool>("Logging:CloudLoggingJson"))
         {
             builder.Logging.AddCloudLoggingJsonConsole(environment.ProjectId);
         }

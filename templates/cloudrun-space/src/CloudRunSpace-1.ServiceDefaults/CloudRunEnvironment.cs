@@ -18,6 +18,12 @@ public sealed record CloudRunEnvironment(string? Service, string? Revision, int?
     /// <summary>True when the process runs as a Cloud Run service (<c>K_SERVICE</c> is set).</summary>
     public bool IsCloudRun => !string.IsNullOrEmpty(Service);
 
+    /// <summary>The Cloud Run job name (<c>CLOUD_RUN_JOB</c>), or null when not run as a job's task.</summary>
+    public string? Job { get; init; }
+
+    /// <summary>True when the process runs as a task of a Cloud Run job (<c>CLOUD_RUN_JOB</c> is set).</summary>
+    public bool IsCloudRunJob => !string.IsNullOrEmpty(Job);
+
     /// <summary>Reads the Cloud Run variables from configuration (environment variables included).</summary>
     /// <exception cref="InvalidOperationException"><c>PORT</c> is not a TCP port number.</exception>
     public static CloudRunEnvironment FromConfiguration(IConfiguration configuration)
@@ -38,7 +44,10 @@ public sealed record CloudRunEnvironment(string? Service, string? Revision, int?
             NullIfEmpty(configuration["K_SERVICE"]),
             NullIfEmpty(configuration["K_REVISION"]),
             port,
-            NullIfEmpty(configuration["GOOGLE_CLOUD_PROJECT"]));
+            NullIfEmpty(configuration["GOOGLE_CLOUD_PROJECT"]))
+        {
+            Job = NullIfEmpty(configuration["CLOUD_RUN_JOB"]),
+        };
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

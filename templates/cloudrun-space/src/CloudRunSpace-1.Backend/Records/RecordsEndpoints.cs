@@ -1,4 +1,4 @@
-using CloudRunSpace_1.Backend.Auth;
+using CloudRunSpace_1.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,42 +1,20 @@
-using Microsoft.Extensions.Http.Resilience;
-using Microsoft.Extensions.Options;
+using CloudRunSpace_1.Frontend.PrivateServices;
 
 namespace CloudRunSpace_1.Frontend.Backend;
 
-/// <summary>Registers the typed, resilient, ID-token-carrying client of the backend.</summary>
+/// <summary>Registers the client of the space's private backend.</summary>
 public static class RecordsBackendExtensions
 {
-    /// <summary>
-    /// Adds <see cref="RecordsClient"/>: base address and token audience from the <c>Backend</c> section,
-    /// timeouts, retries of idempotent calls only (a retried POST could store a record twice) and a circuit
-    /// breaker, with a fresh ID token on every attempt.
-    /// </summary>
+    /// <summary>The backend's entry name in <c>space/</c>.</summary>
+    public const string ServiceName = "backend";
+
+    /// <summary>The backend's configuration section (<c>Backend__BaseUrl</c>, <c>Backend__Audience</c>, <c>Backend__SendIdToken</c>).</summary>
+    public const string Section = "Backend";
+
+    /// <summary>Adds <see cref="RecordsClient"/>, the backend's typed client (see <see cref="PrivateServiceClientExtensions.AddPrivateServiceClient{TClient}"/>).</summary>
     public static WebApplicationBuilder AddRecordsBackend(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BackendOptions>()
-            .BindConfiguration(BackendOptions.Section)
-            .Validate(options => options.BaseUrl is { IsAbsoluteUri: true }, "Backend__BaseUrl must be the backend's absolute URL (its Cloud Run URL, or http://127.0.0.1:PORT locally).")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IdTokenSource>();
-        builder.Services.AddTransient<IdTokenHandler>();
-        builder.Services.AddHealthChecks().AddCheck<IdTokenHealthCheck>("id-token");
-
-        var client = builder.Services.AddHttpClient<RecordsClient>((services, http) =>
-            http.BaseAddress = services.GetRequiredService<IOptions<BackendOptions>>().Value.BaseUrl);
-        client.AddStandardResilienceHandler(options =>
-        {
-            options.Retry.DisableForUnsafeHttpMethods();
-            options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(4);
-            options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
-            options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
-        });
-        // The client factory's own loggers write only at Information and below, which appsettings.json turns off for
-        // System.Net.Http.HttpClient, yet they still open a logging scope on every call (they cost 14% of the page's
-        // throughput under load). Failures are logged by RecordsClient.
-        client.RemoveAllLoggers();
-        // Added after the resilience handler, so it runs inside it: every retry gets a valid token.
-        client.AddHttpMessageHandler<IdTokenHandler>();
-
+        builder.AddPrivateServiceClient<RecordsClient>(ServiceName, Section);
         return builder;
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using CloudRunSpace_1.Backend.Auth;
+using CloudRunSpace_1.ServiceDefaults.Auth;
 using CloudRunSpace_1.LocalCloud.Google;
 using CloudRunSpace_1.Tests.Fakes;
 

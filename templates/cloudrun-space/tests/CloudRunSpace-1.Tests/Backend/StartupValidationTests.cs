@@ -1,4 +1,4 @@
-using CloudRunSpace_1.Backend.Auth;
+using CloudRunSpace_1.ServiceDefaults.Auth;
 using CloudRunSpace_1.ServiceDefaults;
 using CloudRunSpace_1.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;

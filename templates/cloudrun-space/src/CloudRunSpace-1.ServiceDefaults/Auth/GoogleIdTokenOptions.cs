@@ -1,7 +1,7 @@
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>
-/// How the backend verifies its callers (configuration section <c>Auth</c>, e.g. <c>Auth__Audience</c>).
+/// How a private service verifies its callers (configuration section <c>Auth</c>, e.g. <c>Auth__Audience</c>).
 /// </summary>
 public sealed class GoogleIdTokenOptions
 {
@@ -17,7 +17,7 @@ public sealed class GoogleIdTokenOptions
     /// <summary>The audience tokens must be minted for: this service's own URL.</summary>
     public string? Audience { get; set; }
 
-    /// <summary>Comma-separated e-mails of the service accounts allowed to call (the frontend's).</summary>
+    /// <summary>Comma-separated e-mails of the service accounts allowed to call (its invokers').</summary>
     public string? AllowedCallers { get; set; }
 
     /// <summary>The JWKS URL of the signing keys; Google's by default, a fake issuer's in tests.</summary>

@@ -1,20 +1,21 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>
 /// The keys the ID token issuer signs with (its JWKS document at <see cref="GoogleIdTokenOptions.CertificatesUrl"/>),
 /// fetched on first use, not at start-up, and cached. The cached set is refreshed in the background once it is an
 /// hour old, and at once when a token names a key it does not hold (a key rotation), at most once per
-/// <see cref="MinimumFetchInterval"/> so that tokens with made-up key ids cannot make the backend flood the issuer.
+/// <see cref="MinimumFetchInterval"/> so that tokens with made-up key ids cannot make the service flood the issuer.
 /// One fetch at a time: concurrent callers wait for the same one. After a failed fetch the issuer is left alone for
 /// <see cref="MinimumFetchInterval"/>; meanwhile the cached keys still serve.
 /// </summary>
 public sealed class GoogleSigningKeys : IDisposable
 {
     /// <summary>
-    /// The shortest time between two fetches that a token with an unknown key id forces, and the time the backend
+    /// The shortest time between two fetches that a token with an unknown key id forces, and the time the service
     /// waits after a failed fetch before it asks again (the Retry-After of a 503 meanwhile).
     /// </summary>
     public static readonly TimeSpan MinimumFetchInterval = TimeSpan.FromSeconds(10);

@@ -1,4 +1,4 @@
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>Names used by the Google ID token authentication.</summary>
 public static class GoogleIdTokenDefaults

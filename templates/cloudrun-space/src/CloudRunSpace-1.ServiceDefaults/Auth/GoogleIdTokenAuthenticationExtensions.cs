@@ -1,10 +1,13 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>Registers the verification of callers' Google ID tokens and the allowed-caller policy.</summary>
 public static class GoogleIdTokenAuthenticationExtensions

@@ -1,7 +1,6 @@
-using CloudRunSpace_1.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>Stops the service at start-up when its caller verification is misconfigured.</summary>
 public sealed class GoogleIdTokenOptionsValidator(CloudRunEnvironment environment) : IValidateOptions<GoogleIdTokenOptions>
@@ -12,14 +11,14 @@ public sealed class GoogleIdTokenOptionsValidator(CloudRunEnvironment environmen
         if (!options.Enabled)
         {
             return environment.IsCloudRun
-                ? ValidateOptionsResult.Fail("Auth__Enabled=false is refused on Cloud Run (K_SERVICE is set): the backend must verify every caller's ID token.")
+                ? ValidateOptionsResult.Fail("Auth__Enabled=false is refused on Cloud Run (K_SERVICE is set): the service must verify every caller's ID token.")
                 : ValidateOptionsResult.Success;
         }
 
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Audience))
         {
-            errors.Add("Auth__Audience is not set: set it to this service's URL, the audience the frontend's ID tokens are minted for.");
+            errors.Add("Auth__Audience is not set: set it to this service's URL, the audience its callers' ID tokens are minted for.");
         }
 
         if (options.AllowedCallerSet.Count == 0)

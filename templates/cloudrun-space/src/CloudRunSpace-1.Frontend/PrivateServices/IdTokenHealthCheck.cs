@@ -1,13 +1,12 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
-namespace CloudRunSpace_1.Frontend.Backend;
+namespace CloudRunSpace_1.Frontend.PrivateServices;
 
 /// <summary>
-/// Readiness: the frontend can get an ID token for the backend (the metadata server answers). Without one every
-/// page would fail, so the instance should not get traffic; it turns ready by itself once a token comes.
+/// Readiness: the frontend can get an ID token for one private service (the metadata server answers). Without one
+/// every call to it would fail, so the instance should not get traffic; it turns ready by itself once a token comes.
 /// </summary>
-public sealed class IdTokenHealthCheck(IdTokenSource tokens, IOptions<BackendOptions> options) : IHealthCheck
+public sealed class IdTokenHealthCheck(IdTokenSource tokens, PrivateServiceOptions options) : IHealthCheck
 {
     /// <summary>The longest a readiness probe waits for the metadata server.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
@@ -15,7 +14,7 @@ public sealed class IdTokenHealthCheck(IdTokenSource tokens, IOptions<BackendOpt
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (!options.Value.SendIdToken)
+        if (!options.SendIdToken)
         {
             return HealthCheckResult.Healthy("ID tokens are off (local run).");
         }
@@ -31,7 +30,7 @@ public sealed class IdTokenHealthCheck(IdTokenSource tokens, IOptions<BackendOpt
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The message only: it names the failure (unreachable, refused...), never a token.
-            return HealthCheckResult.Unhealthy($"No ID token for the backend: {exception.Message}");
+            return HealthCheckResult.Unhealthy($"No ID token for {options.EffectiveAudience}: {exception.Message}");
         }
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.IdentityModel.Tokens;
 
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>Fetches a JWKS document (a token issuer's key set) and reads its signing keys.</summary>
 internal sealed class JwksClient(Uri url) : IDisposable

@@ -1,11 +1,10 @@
 using CloudRunSpace_1.ServiceDefaults;
 using Google.Apis.Auth.OAuth2;
-using Microsoft.Extensions.Options;
 
-namespace CloudRunSpace_1.Frontend.Backend;
+namespace CloudRunSpace_1.Frontend.PrivateServices;
 
 /// <summary>
-/// Google ID tokens for the backend's audience, from Application Default Credentials (the metadata server on
+/// Google ID tokens for one private service's audience, from Application Default Credentials (the metadata server on
 /// Cloud Run). One <see cref="OidcToken"/> for the process: it caches the token and refreshes it before it
 /// expires, so the metadata server is asked once per token lifetime, not once per request.
 /// On Cloud Run (and wherever <c>GCE_METADATA_HOST</c> names a metadata server) the credential is the metadata
@@ -19,9 +18,8 @@ public sealed class IdTokenSource
     private readonly RetryingAsyncLazy<OidcToken> _token;
 
     /// <summary>Creates the source; nothing is fetched until the first call (no work on start-up).</summary>
-    public IdTokenSource(IOptions<BackendOptions> options, CloudRunEnvironment environment)
+    public IdTokenSource(string audience, CloudRunEnvironment environment)
     {
-        var audience = options.Value.EffectiveAudience;
         // Locally, GCE_METADATA_HOST names the local metadata server: ask it directly too, so that a gcloud login on
         // the developer's machine (which cannot mint ID tokens) is not picked up instead.
         var useMetadataServer = (environment.IsCloudRun || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GCE_METADATA_HOST")))
@@ -36,7 +34,7 @@ public sealed class IdTokenSource
         });
     }
 
-    /// <summary>Returns a valid ID token (a JWT) for the backend.</summary>
+    /// <summary>Returns a valid ID token (a JWT) for the service.</summary>
     public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
     {
         var token = await _token.GetValueAsync(cancellationToken);

@@ -1,4 +1,4 @@
-namespace CloudRunSpace_1.Backend.Auth;
+namespace CloudRunSpace_1.ServiceDefaults.Auth;
 
 /// <summary>
 /// The token issuer's key set could not be fetched and no cached key can verify the token: the caller should try
@@ -7,6 +7,6 @@ namespace CloudRunSpace_1.Backend.Auth;
 public sealed class SigningKeysUnavailableException(TimeSpan retryAfter)
     : Exception("The token issuer's signing keys could not be fetched.")
 {
-    /// <summary>How long until the backend asks the issuer again.</summary>
+    /// <summary>How long until the service asks the issuer again.</summary>
     public TimeSpan RetryAfter { get; } = retryAfter;
 }
