@@ -11,7 +11,7 @@ namespace CloudRunSpace.Templates.Tests.Instantiation;
 public sealed partial class WholeFileVariantTests(TemplateHive hive)
 {
     private const string Name = "Acme.Shop";
-    private const string PasswordProvider = "src/Acme.Shop.Backend/Data/CloudSqlIamPasswordProvider.cs";
+    private const string PasswordProvider = "src/Acme.Shop.Database/CloudSqlIamPasswordProvider.cs";
     private const string FrontendProgram = "src/Acme.Shop.Frontend/Program.cs";
 
     /// <summary>Option sets that between them take every branch of every template directive.</summary>

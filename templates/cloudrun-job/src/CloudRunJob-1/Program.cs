@@ -4,6 +4,9 @@ using CloudRunJob_1.Work;
 // Cloud Run retries the task up to MAX_RETRIES times). Logs are Cloud Logging JSON lines on Cloud Run.
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddCloudRunDefaults();
+#if (Database)
+builder.AddSpaceDatabase();
+#endif
 builder.Services.AddSingleton<JobWork>();
 
 using var host = builder.Build();

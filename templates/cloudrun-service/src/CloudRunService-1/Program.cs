@@ -5,6 +5,9 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddCloudRunDefaults();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ExampleJsonContext.Default));
 builder.AddGoogleIdTokenAuthentication();
+#if (Database)
+builder.AddSpaceDatabase();
+#endif
 
 var app = builder.Build();
 app.UseCloudRunDefaults();

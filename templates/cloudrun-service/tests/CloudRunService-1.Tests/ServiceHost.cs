@@ -9,6 +9,11 @@ public sealed class ServiceHost(FakeGoogleServer issuer) : WebApplicationFactory
 {
     /// <summary>The service's URL as Cloud Run would give it: the audience of its callers' tokens.</summary>
     public const string Audience = "https://cloudrun-entry-test-uc.a.run.app";
+#if (Database)
+
+    /// <summary>A database nobody listens for (port 1 of this machine): these tests run without one.</summary>
+    public const string UnreachableDatabase = "Host=127.0.0.1;Port=1;Database=space;Username=app;Timeout=2";
+#endif
 
     /// <inheritdoc />
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -16,5 +21,8 @@ public sealed class ServiceHost(FakeGoogleServer issuer) : WebApplicationFactory
         builder.UseSetting("Auth:Audience", Audience);
         builder.UseSetting("Auth:AllowedCallers", FakeGoogleServer.ServiceAccountEmail);
         builder.UseSetting("Auth:CertificatesUrl", issuer.CertificatesUrl);
+#if (Database)
+        builder.UseSetting("ConnectionStrings:Database", UnreachableDatabase);
+#endif
     }
 }

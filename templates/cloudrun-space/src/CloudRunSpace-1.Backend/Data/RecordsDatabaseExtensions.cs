@@ -1,79 +1,19 @@
-using Npgsql;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
+using CloudRunSpace_1.Database;
 
 namespace CloudRunSpace_1.Backend.Data;
 
-/// <summary>Registers the backend's PostgreSQL data source, its health check and migrations.</summary>
+/// <summary>Registers the backend's records over the space's database, and its migrations.</summary>
 public static class RecordsDatabaseExtensions
 {
-    /// <summary>The name of the connection string: configuration key <c>ConnectionStrings__Database</c>.</summary>
-    public const string ConnectionStringName = "Database";
-
     /// <summary>
-    /// Adds one <see cref="NpgsqlDataSource"/> for the whole process (it owns the connection pool), the
-    /// readiness check of the database, Npgsql tracing and the <see cref="DatabaseMigrator"/>.
+    /// Adds the space's database (<see cref="SpaceDatabaseExtensions.AddSpaceDatabase{TBuilder}"/>), the
+    /// <see cref="Records.RecordStore"/> over it and the <see cref="DatabaseMigrator"/>.
     /// </summary>
     public static WebApplicationBuilder AddRecordsDatabase(this WebApplicationBuilder builder)
     {
-        // Built on first use, not at start-up: a cold start should not wait for the database.
-        builder.Services.AddSingleton(CreateDataSource);
+        builder.AddSpaceDatabase();
         builder.Services.AddSingleton<Records.RecordStore>();
         builder.Services.AddSingleton<DatabaseMigrator>();
-#if (UseIamAuth)
-        builder.Services.AddSingleton<CloudSqlIamPasswordProvider>();
-#endif
-        builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
-
-        builder.Services.AddHealthChecks().AddNpgSql(timeout: TimeSpan.FromSeconds(2));
-        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("Npgsql"));
         return builder;
-    }
-
-    private static NpgsqlDataSource CreateDataSource(IServiceProvider services)
-    {
-        var configuration = services.GetRequiredService<IConfiguration>();
-        var connectionString = configuration.GetConnectionString(ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new InvalidOperationException(
-                $"No database connection string: set ConnectionStrings__{ConnectionStringName} (Secret Manager provides it on Cloud Run; run-local.sh sets it locally).");
-        }
-
-        // The slim builder carries only the type handlers the records need (numbers, text, timestamps), which
-        // keeps Native AOT binaries small; features beyond those would be opted into here (e.g. EnableArrays).
-        var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
-        ApplyDefaults(builder.ConnectionStringBuilder, connectionString);
-        // The records use built-in types only, so the first connection need not read the database's type catalogue
-        // (a round trip and a cold-start cost). Remove this when mapping PostgreSQL enums, composites or extension
-        // types such as citext.
-        builder.ConfigureTypeLoading(typeLoading => typeLoading.EnableTypeLoading(false));
-        builder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
-#if (UseIamAuth)
-        services.GetRequiredService<CloudSqlIamPasswordProvider>().ConfigureDataSource(builder);
-#endif
-        return builder.Build();
-    }
-
-    // Defaults for a Cloud Run backend; explicit values in the connection string still win.
-    private static void ApplyDefaults(NpgsqlConnectionStringBuilder settings, string connectionString)
-    {
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
-            .Cast<string>()
-            .Select(key => key.Replace(" ", string.Empty, StringComparison.Ordinal))
-            .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        // When the database is down a request should get a 503 in seconds, not hang for Npgsql's default 15 s
-        // connect and 30 s command timeouts.
-        if (!given.Contains("Timeout"))
-        {
-            settings.Timeout = 3;
-        }
-
-        if (!given.Contains("CommandTimeout"))
-        {
-            settings.CommandTimeout = 10;
-        }
     }
 }

@@ -1,4 +1,4 @@
-using CloudRunSpace_1.Backend.Data;
+using CloudRunSpace_1.Database;
 using CloudRunSpace_1.Tests.Fakes;
 using Npgsql;
 

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace CloudRunSpace_1.Backend.Data;
+namespace CloudRunSpace_1.Database;
 
 /// <summary>
 /// Turns "the database cannot be reached" into a quick 503 problem response, so callers can tell a passing
@@ -42,6 +44,8 @@ public sealed class DatabaseUnavailableExceptionHandler(
         PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exceptions
             || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal), // operator intervention: shutdown
         NpgsqlException { InnerException: System.Net.Sockets.SocketException or TimeoutException or IOException } => true,
+        // Cloud SQL IAM login: no access token from the metadata server to sign in with.
+        NpgsqlException { InnerException: HttpRequestException or TaskCanceledException } => true,
         TimeoutException => true,
         _ => false,
     };

@@ -2,11 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
 
-namespace CloudRunSpace_1.Backend.Data;
+namespace CloudRunSpace_1.Database;
 
 /// <summary>
 /// Cloud SQL IAM database authentication: the password of each new physical connection is an OAuth access
-/// token of the backend's own service account (scope <c>sqlservice.login</c>). No database password exists anywhere.
+/// token of the signed-in service's or job's own account (scope <c>sqlservice.login</c>). No database password exists anywhere.
 /// </summary>
 /// <remarks>
 /// Native AOT build: Google.Apis.Auth is not trim-safe, so the token comes straight from the metadata server (the
@@ -27,8 +27,22 @@ public sealed partial class CloudSqlIamPasswordProvider
         // Per connection, not periodic: the periodic provider can hand out a token that expired since the last
         // refresh. The token is cached and renewed before expiry, so this is cheap.
         builder.UsePasswordProvider(
-            passwordProvider: _ => GetPasswordAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult(),
-            passwordProviderAsync: (_, cancellationToken) => GetPasswordAsync(cancellationToken));
+            passwordProvider: _ => SignInPasswordAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult(),
+            passwordProviderAsync: (_, cancellationToken) => SignInPasswordAsync(cancellationToken));
+
+    // Without a token the database cannot be signed in to now: said as an NpgsqlException, so a request gets the quick
+    // 503 of a database outage (DatabaseUnavailableExceptionHandler) rather than a 500.
+    private async ValueTask<string> SignInPasswordAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetPasswordAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new NpgsqlException("No access token to sign in to the database with: the metadata server did not answer", e);
+        }
+    }
 
     /// <summary>Returns a valid access token to use as the database password.</summary>
     public async ValueTask<string> GetPasswordAsync(CancellationToken cancellationToken)
