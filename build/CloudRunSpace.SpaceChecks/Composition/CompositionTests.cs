@@ -85,6 +85,32 @@ public sealed class CompositionTests(SpaceFixture space) : IClassFixture<SpaceFi
     }
 
     [Fact]
+    public async Task Every_added_service_with_the_database_reads_the_schema_the_migrations_made()
+    {
+        var withDatabase = AddedServices(space).Where(s => s.Settings.GetValueOrDefault("DATABASE") == "true" && s.Invokers.Contains("frontend")).ToList();
+        if (withDatabase.Count == 0)
+        {
+            Assert.Skip("no added service of this space signs in to the database (cloudrun-service --database)");
+        }
+
+        foreach (var service in withDatabase)
+        {
+            await WaitHealthyAsync(service);
+            var url = space.Url(FrontEndOf(service));
+            var token = await space.MintIdTokenAsync(SpaceFixture.FrontendServiceAccount, url, Cancellation);
+            using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(20) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, RecordCountPath);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+            using var response = await http.SendAsync(request, Cancellation);
+            var body = await response.Content.ReadAsStringAsync(Cancellation);
+
+            await space.ExpectAsync(response.StatusCode == HttpStatusCode.OK && body.Contains("\"count\":", StringComparison.Ordinal),
+                $"GET {RecordCountPath} of {service.Name} as the frontend answered {(int)response.StatusCode}: {body}", service.Name, SpaceFixture.Migrate);
+        }
+    }
+
+    [Fact]
     public async Task Every_added_job_runs_once_and_exits_0()
     {
         var jobs = ManifestEntry.Added(space.SpaceDirectory).Where(e => e.Kind == "job").ToList();
@@ -123,6 +149,8 @@ public sealed class CompositionTests(SpaceFixture space) : IClassFixture<SpaceFi
         return response.StatusCode;
     }
 
-    // The example endpoint of a service made by dotnet new cloudrun-service: it answers its callers only.
+    // The example endpoints of a service made by dotnet new cloudrun-service (the second with --database): they answer
+    // its callers only.
     private const string AddedServicePath = "/api/hello";
+    private const string RecordCountPath = "/api/records/count";
 }
