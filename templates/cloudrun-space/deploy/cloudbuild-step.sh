@@ -15,9 +15,9 @@
 #   frontend      deploy the frontend and send it all traffic
 #
 # Before migrate, backend, deploy-added and frontend the step reads the release labels of the job and the
-# services:
-# when a newer release (planned later) has already reached one of them, it deploys nothing, says so and
-# succeeds, so an older build never replaces what a newer one deployed (deploy/lib/release.sh).
+# services (the added ones too): when a newer release (planned later) has already reached one of them,
+# it deploys nothing, says so and succeeds, so an older build never replaces what a newer one deployed
+# (deploy/lib/release.sh).
 #
 #   --env NAME          the environment (deploy/env/NAME.env)
 #   --tag TAG           the image tag ($SHORT_SHA)
