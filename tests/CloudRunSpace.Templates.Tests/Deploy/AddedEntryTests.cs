@@ -157,6 +157,26 @@ public sealed class AddedEntryTests
     }
 
     [Fact]
+    public async Task An_edited_job_size_is_one_update_of_the_job()
+    {
+        using var space = SpaceWithEntries(false, false, false);
+        using var gcloud = new FakeGcloud();
+        await gcloud.UpAsync(space);
+        var before = gcloud.Calls().Count;
+        await gcloud.UpAsync(space);
+        Assert.DoesNotContain(gcloud.Since(before), c => c.Is("run", "jobs", "update"));
+
+        using var edited = SpaceWithEntries(false, false, false, new Dictionary<string, string?> { ["NIGHTLY_MEMORY"] = "1Gi", ["NIGHTLY_TASK_TIMEOUT"] = "900s" });
+        File.Copy(Path.Combine(edited.Folder, "deploy", "env", "prod.env"), Path.Combine(space.Folder, "deploy", "env", "prod.env"), overwrite: true);
+        before = gcloud.Calls().Count;
+        var run = await gcloud.UpAsync(space);
+        var update = Assert.Single(gcloud.Since(before), c => c.Is("run", "jobs", "update"));
+        Assert.Equal(["run", "jobs", "update", Nightly, "--region=us-central1", "--memory=1Gi", "--task-timeout=900s", $"--project={ProjectId}"], update.Argv);
+        Assert.Contains("==> NIGHTLY_MEMORY: 512Mi -> 1Gi\n", run.StandardError);
+        Assert.DoesNotContain(gcloud.Since(before), c => c.Is("run", "services", "update") || c.Is("run", "jobs", "deploy"));
+    }
+
+    [Fact]
     public async Task Down_removes_a_scheduled_job_with_its_scheduler_and_both_accounts()
     {
         using var space = SpaceWithEntries(false, false, false);

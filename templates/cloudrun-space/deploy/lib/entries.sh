@@ -326,16 +326,56 @@ grant_added_run_roles() {
   done
 }
 
+# A job's settings as one describe reads them (Cloud Run v1: the execution template's task), '|'-separated
+# in the order of JOB_SETTINGS; and the flag of `gcloud run jobs update` that sets each.
+readonly JOB_SETTINGS_FORMAT='value[separator="|"](spec.template.spec.template.spec.containers[0].resources.limits.cpu,spec.template.spec.template.spec.containers[0].resources.limits.memory,spec.template.spec.template.spec.timeoutSeconds,spec.template.spec.template.spec.maxRetries)'
+readonly JOB_SETTINGS=(CPU MEMORY TASK_TIMEOUT MAX_RETRIES)
+readonly JOB_SETTING_FLAGS=(--cpu --memory --task-timeout --max-retries)
+
+# reconcile_job PREFIX JOB: brings the settings PREFIX_CPU, _MEMORY, _TASK_TIMEOUT and _MAX_RETRIES to the
+# deployed Cloud Run job JOB, as reconcile_service does for a service: one describe, and one
+# `gcloud run jobs update` with exactly the changed flags when any differ (printing each difference).
+reconcile_job() {
+  local prefix=$1 job=$2 line
+  if ! line=$(gc_read run jobs describe "$job" "--region=$REGION" "--format=$JOB_SETTINGS_FORMAT"); then
+    [[ $DRY_RUN == true ]] && return 0
+    die "could not read the settings of $job"
+  fi
+  local -a current
+  IFS='|' read -r -a current <<<"$line|"
+  local i setting wanted deployed flags=()
+  for i in "${!JOB_SETTINGS[@]}"; do
+    setting="${prefix}_${JOB_SETTINGS[i]}"
+    wanted=$(_comparable "${JOB_SETTINGS[i]}" "${!setting}")
+    deployed=$(_comparable "${JOB_SETTINGS[i]}" "${current[i]:-}")
+    # Cloud Run keeps the task timeout in seconds.
+    [[ ${JOB_SETTINGS[i]} != TASK_TIMEOUT || ! $deployed =~ ^[0-9]+$ ]] || deployed="${deployed}s"
+    if [[ $wanted != "$deployed" ]]; then
+      log "$setting: ${deployed:-(not set)} -> ${!setting}"
+      flags+=("${JOB_SETTING_FLAGS[i]}=${!setting}")
+    fi
+  done
+  if ((${#flags[@]} == 0)); then
+    log "$job has the settings of $ENV_FILE"
+    return 0
+  fi
+  gc run jobs update "$job" "--region=$REGION" "${flags[@]}"
+}
+
 # ensure_added_entries: on a space that is up, deploys the added entries that do not exist yet (their
-# images built first, with the others) and brings the env file's sizes to the services that do
-# (reconcile_service). Once a new service some entry calls is up, the callers are redeployed from the
+# images built first, with the others) and brings the sizes to the services and jobs that do
+# (reconcile_service, reconcile_job). Once a new service some entry calls is up, the callers are redeployed from the
 # images just built, so that they get its address (PrivateServices__NAME__*).
 ensure_added_entries() {
   local name tag missing=() redeploy_frontend=false
   for name in "${ADDED_ENTRIES[@]}"; do
     entry_names "$name"
     if entry_exists "$name"; then
-      [[ $(entry_kind "$name") != service ]] || reconcile_service "$(entry_prefix "$name")" "$E_RUN"
+      if [[ $(entry_kind "$name") == service ]]; then
+        reconcile_service "$(entry_prefix "$name")" "$E_RUN"
+      else
+        reconcile_job "$(entry_prefix "$name")" "$E_RUN"
+      fi
     else
       missing+=("$name")
     fi
