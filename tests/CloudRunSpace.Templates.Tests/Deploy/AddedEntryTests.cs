@@ -177,6 +177,23 @@ public sealed class AddedEntryTests
     }
 
     [Fact]
+    public async Task A_password_rotation_moves_an_added_database_service_onto_the_new_login_before_the_old_one_is_disabled()
+    {
+        using var space = SpaceWithEntries(false, false, true);
+        using var gcloud = new FakeGcloud();
+        await gcloud.UpAsync(space);
+        var before = gcloud.Calls().Count;
+        var rotation = await gcloud.RunAsync(space.Folder, "deploy/rotate-db-password.sh");
+        Assert.True(rotation.ExitCode == 0, rotation.Output);
+        var calls = gcloud.Since(before).ToList();
+        var ordersUpdate = Assert.Single(calls, c => c.Is("run", "services", "update", Orders));
+        Assert.Equal($"ConnectionStrings__Database={App}-prod-db-backend:2", ordersUpdate.Flag("--update-secrets"));
+        var disable = Assert.Single(calls, c => c.Is("secrets", "versions", "disable"));
+        Assert.True(calls.IndexOf(ordersUpdate) < calls.IndexOf(disable));
+        Assert.Equal($"{App}-prod-db-backend:2", GcloudCall.ParseSecretRefs((string?)gcloud.Resource("run.services", "|" + Orders)["flags"]!["set-secrets"])["ConnectionStrings__Database"]);
+    }
+
+    [Fact]
     public async Task Down_removes_a_scheduled_job_with_its_scheduler_and_both_accounts()
     {
         using var space = SpaceWithEntries(false, false, false);
