@@ -6,14 +6,18 @@
 # One step of cloudbuild.yaml, run by Cloud Build in the Google Cloud CLI image as the deployer account.
 # The deploy settings come from deploy/env/NAME.env and deploy/lib/services.sh, the same ones up.sh uses.
 #
-#   plan       write the image names and the release's order key to FILE (--plan) for the next steps
-#   migrate    deploy and run the migration job (waits; a failed migration fails the build)
-#   backend    deploy the backend and send it all traffic
-#   frontend   deploy the frontend and send it all traffic
+#   plan          write the image names (the added entries' too: their Dockerfiles and images, which the
+#                 build-added step builds with deploy/build-added.sh) and the release's order key to FILE
+#                 (--plan) for the next steps
+#   migrate       deploy and run the migration job (waits; a failed migration fails the build)
+#   backend       deploy the backend and send it all traffic
+#   deploy-added  deploy every service and job added in space/ (a service gets all traffic; a job is not run)
+#   frontend      deploy the frontend and send it all traffic
 #
-# Before migrate, backend and frontend the step reads the release labels of the job and both services:
-# when a newer release (planned later) has already reached one of them, it deploys nothing, says so and
-# succeeds, so an older build never replaces what a newer one deployed (deploy/lib/release.sh).
+# Before migrate, backend, deploy-added and frontend the step reads the release labels of the job and the
+# services (the added ones too): when a newer release (planned later) has already reached one of them,
+# it deploys nothing, says so and succeeds, so an older build never replaces what a newer one deployed
+# (deploy/lib/release.sh).
 #
 #   --env NAME          the environment (deploy/env/NAME.env)
 #   --tag TAG           the image tag ($SHORT_SHA)
@@ -56,7 +60,7 @@ while (($#)); do
   esac
   shift
 done
-[[ -n $step ]] || die "which step? plan, migrate, backend or frontend (see --help)"
+[[ -n $step ]] || die "which step? plan, migrate, backend, deploy-added or frontend (see --help)"
 load_env "$DEPLOY_DIR"
 [[ -z $build_region || $build_region == "${REGION:?}" ]] ||
   die "the build was started for region '$build_region' but $ENV_FILE says REGION=$REGION"
@@ -93,12 +97,20 @@ case $step in
     if [[ $DRY_RUN == true ]]; then
       log "dry run: would write the image names and release $release to $plan"
     else
-      printf 'BACKEND_IMAGE=%s\nFRONTEND_IMAGE=%s\nRELEASE_ORDER=%s\n' \
-        "$BACKEND_IMAGE_NAME:$tag" "$FRONTEND_IMAGE_NAME:$tag" "$release" >"$plan"
-      log "release $release: $BACKEND_IMAGE_NAME:$tag and $FRONTEND_IMAGE_NAME:$tag"
+      {
+        printf 'BACKEND_IMAGE=%s\nFRONTEND_IMAGE=%s\nRELEASE_ORDER=%s\n' \
+          "$BACKEND_IMAGE_NAME:$tag" "$FRONTEND_IMAGE_NAME:$tag" "$release"
+        # One line per added entry: ADDED_IMAGE_NAME='DOCKERFILE|IMAGE' (NAME as entry_prefix writes it; quoted:
+        # the docker steps source the plan).
+        for name in "${ADDED_ENTRIES[@]}"; do
+          entry_names "$name"
+          printf "ADDED_IMAGE_%s='%s|%s'\n" "$(entry_prefix "$name")" "${ENTRY[$name:DOCKERFILE]}" "$E_IMAGE:$tag"
+        done
+      } >"$plan"
+      log "release $release: $BACKEND_IMAGE_NAME:$tag and $FRONTEND_IMAGE_NAME:$tag${ADDED_ENTRIES[*]:+, and the images of ${ADDED_ENTRIES[*]}}"
     fi
     ;;
-  migrate | backend | frontend)
+  migrate | backend | deploy-added | frontend)
     if [[ $rollout == false ]]; then
       log "rollout disabled: skipping $step"
       exit 0
@@ -112,8 +124,9 @@ case $step in
     case $step in
       migrate) release_migrate "$BACKEND_IMAGE_NAME:$tag" ;;
       backend) release_backend "$BACKEND_IMAGE_NAME:$tag" ;;
+      deploy-added) release_added "$tag" ;;
       frontend) release_frontend "$FRONTEND_IMAGE_NAME:$tag" ;;
     esac
     ;;
-  *) die "unknown step '$step': expected plan, migrate, backend or frontend" ;;
+  *) die "unknown step '$step': expected plan, migrate, backend, deploy-added or frontend" ;;
 esac

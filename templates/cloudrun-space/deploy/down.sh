@@ -2,7 +2,8 @@
 # Usage: deploy/down.sh [--env NAME] [--yes] [--delete-database[=INSTANCE]] [--dry-run] [--help]
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
-# order: trigger, services and job, secrets, the Data Protection key bucket (with its keys), the build
+# order: trigger, the services and jobs added in space/ (with their scheduler jobs, accounts, bindings and
+# IAM database users; also those of entries no longer listed), services and job, secrets, the Data Protection key bucket (with its keys), the build
 # source bucket, images, connector, NAT, router, service-networking peering, address, subnets, network,
 # project roles (the Cloud Build service agent's Secret Manager role from pipeline.sh included: run
 # pipeline.sh again for another environment of the project that still needs it) and service accounts.
@@ -102,6 +103,13 @@ remove builds triggers describe "$TRIGGER" "--region=$REGION" -- \
   builds triggers delete "$TRIGGER" "--region=$REGION"
 remove builds repositories describe "$GITHUB_REPO_LINK" "--connection=$connection" "--region=$REGION" -- \
   builds repositories delete "$GITHUB_REPO_LINK" "--connection=$connection" "--region=$REGION"
+
+# The services and jobs added in space/, and those of entries an earlier space/ listed (found by their
+# labels), each with its scheduler job, accounts, bindings and database user.
+for name in "${ADDED_ENTRIES[@]}"; do
+  remove_entry "$(entry_kind "$name")s" "$name"
+done
+prune_removed_entries
 
 for service in "$FRONTEND_SERVICE" "$BACKEND_SERVICE"; do
   remove run services describe "$service" "--region=$REGION" -- run services delete "$service" "--region=$REGION"

@@ -8,7 +8,9 @@
 #   2. the migration job runs once with that version pinned: it sets the idle user's password
 #   3. the backend is updated onto the new version (gcloud waits until the new revision serves) and
 #      gets all traffic; instances of the old revision keep working with the old user until they stop
-#   4. the old version is disabled
+#   4. the services and jobs added in space/ with DATABASE=true (they sign in with the backend's login)
+#      move onto the new version too
+#   5. the old version is disabled
 # The old user's password stays valid until the next rotation replaces it. A revision deployed before
 # the rotation cannot start instances once its version is disabled: deploy forward instead of rolling
 # back to it. If step 2 or 3 fails, the backend keeps serving as before and the secret's newest version
@@ -100,6 +102,21 @@ if ! gc run services update "$BACKEND_SERVICE" "--region=$REGION" \
   die "$BACKEND_SERVICE could not move onto the new password; it still signs in as $old_user (the new password is set but unused)"
 fi
 unset current
+
+# The services and jobs added in space/ with DATABASE=true sign in with the backend's login: they move onto
+# the new version too before the old one is disabled (a job is updated, not run).
+while read -r name; do
+  [[ -n $name ]] || continue
+  entry_names "$name"
+  kind="$(entry_kind "$name")s"
+  exists_even_in_dry_run run "$kind" describe "$E_RUN" "--region=$REGION" || continue
+  log "moving $E_RUN onto version $new_version ($idle_user)"
+  if ! gc run "$kind" update "$E_RUN" "--region=$REGION" \
+    "--update-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$new_version" ||
+    { [[ $kind == services ]] && ! gc run services update-traffic "$E_RUN" "--region=$REGION" --to-latest; }; then
+    die "$E_RUN could not move onto version $new_version; version $old_version stays enabled, so it keeps signing in as $old_user: run this script again"
+  fi
+done < <(added_database_entries)
 
 gc secrets versions disable "$old_version" "--secret=$DB_SECRET_BACKEND" --format=none
 if [[ $DRY_RUN == true ]]; then

@@ -8,6 +8,12 @@
 # (Cloud Build), the migration job, the backend (internal) and the frontend (public). Prints the
 # frontend's URL.
 #
+# The services and jobs added to space/ (space/NAME.conf, see space/README.md) get their account, their
+# database access (DATABASE=true), their deploy (a service: internal, callable by its INVOKERS' accounts
+# only; a job: in the VPC), the deployer's roles on them and, for a job with a SCHEDULE, a Cloud Scheduler
+# job run as an account that may only run that job. An entry no longer in space/ is removed with all it
+# made (its service or job carries the labels space and space-entry, by which it is found).
+#
 # Idempotent: what exists is left as it is, so a second run creates nothing. Settings edited in the env
 # file since reach what exists on the next run, which prints each difference (e.g. 'BACKEND_MEMORY:
 # 512Mi -> 1Gi') and changes only that: the Cloud SQL instance's tier, availability and flags (one patch;
@@ -48,6 +54,7 @@ enable_apis() {
     servicenetworking.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com
     secretmanager.googleapis.com iam.googleapis.com storage.googleapis.com)
   [[ $EGRESS == connector ]] && apis+=(vpcaccess.googleapis.com)
+  if any_scheduled_job; then apis+=(cloudscheduler.googleapis.com); fi
   gc services enable "${apis[@]}"
 }
 
@@ -80,6 +87,7 @@ first_release() {
   release_migrate "$BACKEND_IMAGE_NAME:$tag"
   release_backend "$BACKEND_IMAGE_NAME:$tag"
   grant_backend_invoker
+  release_added "$tag"
   release_frontend "$FRONTEND_IMAGE_NAME:$tag" public
   RELEASED=true
 }
@@ -105,12 +113,16 @@ ensure_db_server_ca
 ensure_database
 ensure_database_users
 grant_secret_access
+ensure_added_database_access
 reconcile_backend_pool_size
 ensure_data_protection
 ensure_build_source_bucket
 first_release
 reconcile_services
+[[ $RELEASED == true ]] || ensure_added_entries
 grant_deployer_run_roles
+grant_added_run_roles
+prune_removed_entries
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker
 

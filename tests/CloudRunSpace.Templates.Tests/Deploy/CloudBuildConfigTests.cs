@@ -57,6 +57,89 @@ public sealed partial class CloudBuildConfigTests
         }
 
         Assert.Contains("docker push", (string?)steps["build-backend"]["args"]![1]);
+
+        // The services and jobs added in space/: one docker step builds them all, one CLI step deploys them all,
+        // after the migration and before the frontend (which gets their addresses).
+        Assert.StartsWith("gcr.io/cloud-builders/docker:", (string?)steps["build-added"]["name"]);
+        Assert.Equal(["deploy/build-added.sh", "--plan", "/workspace/release.env"], steps["build-added"]["args"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal(["plan"], steps["build-added"]["waitFor"]!.AsArray().Select(w => (string)w!));
+        Assert.Equal(["deploy/cloudbuild-step.sh", "deploy-added"], steps["deploy-added"]["args"]!.AsArray().Select(a => (string)a!).Take(2));
+        Assert.Equal(["migrate", "build-added"], steps["deploy-added"]["waitFor"]!.AsArray().Select(w => (string)w!));
+        Assert.Contains("deploy-added", steps["deploy-frontend"]["waitFor"]!.AsArray().Select(w => (string)w!));
+    }
+
+    [Fact]
+    public async Task The_build_added_step_builds_and_pushes_every_added_image_at_once_and_fails_when_one_fails()
+    {
+        using var space = new DeploySpace();
+        space.AddEntry("orders", DeploySpace.ServiceEntry("Orders"));
+        space.AddEntry("nightly", DeploySpace.JobEntry("Nightly"));
+        space.WriteEnv("prod");
+        using var gcloud = new FakeGcloud();
+        var plan = Path.Combine(space.Folder, "release.env");
+        var planned = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "plan", "--tag", "abc1234", "--plan", plan);
+        Assert.True(planned.ExitCode == 0, planned.Output);
+        // The docker steps source the plan: it stays valid bash with the added lines.
+        var sourced = await ProcessRunner.RunAsync("bash", ["-c", $"set -eu; source '{plan}'; printf '%s' \"$BACKEND_IMAGE\""], space.Folder, TimeSpan.FromMinutes(1), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(sourced.ExitCode == 0, sourced.Output);
+        Assert.EndsWith("/backend:abc1234", sourced.StandardOutput.TrimEnd());
+
+        gcloud.StubCommand("docker", 0);
+        var built = await gcloud.RunAsync(space.Folder, "deploy/build-added.sh", "--plan", plan);
+        Assert.True(built.ExitCode == 0, built.Output);
+        const string images = "us-central1-docker.pkg.dev/my-gcp-project/cloudrunspace-app-prod-images";
+        Assert.Equal(
+            [$"build --file src/Nightly/Dockerfile --tag {images}/nightly:abc1234 .", $"build --file src/Orders/Dockerfile --tag {images}/orders:abc1234 .", $"push {images}/nightly:abc1234", $"push {images}/orders:abc1234"],
+            gcloud.StubCalls("docker").Order(StringComparer.Ordinal));
+        Assert.Empty(gcloud.Calls());
+
+        gcloud.StubCommand("docker", 1, "denied: permission denied");
+        var failed = await gcloud.RunAsync(space.Folder, "deploy/build-added.sh", "--plan", plan);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("error: the image of NIGHTLY ORDERS could not be built or pushed", failed.StandardError);
+
+        // A space without added entries: nothing to build.
+        using var plain = new DeploySpace();
+        plain.WriteEnv("prod");
+        var plainPlan = Path.Combine(plain.Folder, "release.env");
+        Assert.Equal(0, (await gcloud.RunAsync(plain.Folder, "deploy/cloudbuild-step.sh", "plan", "--tag", "abc1234", "--plan", plainPlan)).ExitCode);
+        var before = gcloud.StubCalls("docker").Count;
+        var nothing = await gcloud.RunAsync(plain.Folder, "deploy/build-added.sh", "--plan", plainPlan);
+        Assert.True(nothing.ExitCode == 0, nothing.Output);
+        Assert.Equal(before, gcloud.StubCalls("docker").Count);
+    }
+
+    [Fact]
+    public async Task The_deploy_added_step_deploys_the_added_entries_with_the_same_flags_as_up()
+    {
+        using var space = AddedEntryTests.SpaceWithEntries(iam: true, connector: false, database: true);
+        using var gcloud = new FakeGcloud();
+        await gcloud.UpAsync(space);
+        var fromUp = gcloud.Calls();
+
+        gcloud.Environment["PROJECT_NUMBER"] = FakeGcloud.ProjectNumber;
+        var plan = Path.Combine(space.Folder, "release.env");
+        foreach (var step in new[] { "plan", "migrate", "backend", "deploy-added", "frontend" })
+        {
+            var result = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", step, "--env", "prod", "--region", "us-central1", "--tag", "abc1234", "--plan", plan);
+            Assert.True(result.ExitCode == 0, result.Output);
+        }
+
+        var fromBuild = gcloud.Calls().Skip(fromUp.Count).ToList();
+        var added = (IEnumerable<GcloudCall> calls) => calls
+            .Where(c => c.Is("run", "deploy", AddedEntryTests.Orders) || c.Is("run", "jobs", "deploy", AddedEntryTests.Nightly))
+            .Select(c => Regex.Replace(Regex.Replace(string.Join(' ', c.Argv), @"(--image=[^ ]+):[^ ]+", "$1"), "release-order=[^ ,]+", "release-order"))
+            .ToList();
+        Assert.Equal(2, added(fromUp).Count);
+        Assert.Equal(added(fromUp), added(fromBuild));
+        var release = File.ReadAllLines(plan).Single(l => l.StartsWith("RELEASE_ORDER=", StringComparison.Ordinal))["RELEASE_ORDER=".Length..];
+        Assert.All(fromBuild.Where(c => c.Is("run", "deploy", AddedEntryTests.Orders) || c.Is("run", "jobs", "deploy", AddedEntryTests.Nightly)),
+            c => Assert.Equal(release, ReleaseOrderTests.ReleaseLabel(c)));
+        // Deploys only: the build neither runs the job nor touches IAM.
+        Assert.DoesNotContain(fromBuild, c => c.Has("--execute-now") && c.Words.Contains(AddedEntryTests.Nightly));
+        Assert.DoesNotContain(fromBuild, c => c.Words.Any(w => w.EndsWith("iam-policy-binding", StringComparison.Ordinal)));
+        var frontendEnv = UpDownTests.EnvVars(Assert.Single(fromBuild, c => c.Is("run", "deploy", SpaceVariants.Frontend)));
+        Assert.Equal($"https://{AddedEntryTests.Orders}-{FakeGcloud.ProjectNumber}.us-central1.run.app", frontendEnv["PrivateServices__orders__BaseUrl"]);
     }
 
     [Theory]

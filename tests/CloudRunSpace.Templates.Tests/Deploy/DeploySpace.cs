@@ -4,7 +4,7 @@ using CloudRunSpace.Templates.Tests.Infrastructure;
 namespace CloudRunSpace.Templates.Tests.Deploy;
 
 /// <summary>
-/// A copy of the template's deploy/ folder and cloudbuild.yaml in a temp folder, with env files made from
+/// A copy of the template's deploy/ folder, space/ manifest and cloudbuild.yaml in a temp folder, with env files made from
 /// the template's own deploy/env/prod.env (its #if blocks resolved here as the template engine would),
 /// so scripts can be tested straight from the template with any settings.
 /// </summary>
@@ -14,12 +14,53 @@ public sealed partial class DeploySpace : IDisposable
     {
         Folder = Directory.CreateTempSubdirectory("deploy-space-").FullName;
         CopyFolder(Path.Combine(RepositoryPaths.TemplateFolder, "deploy"), Path.Combine(Folder, "deploy"));
+        CopyFolder(Path.Combine(RepositoryPaths.TemplateFolder, "space"), Path.Combine(Folder, "space"));
         File.Copy(Path.Combine(RepositoryPaths.TemplateFolder, "cloudbuild.yaml"), Path.Combine(Folder, "cloudbuild.yaml"));
         File.Delete(Path.Combine(Folder, "deploy", "env", "prod.env"));
     }
 
-    /// <summary>The space root (holds deploy/ and cloudbuild.yaml).</summary>
+    /// <summary>The space root (holds deploy/, space/ and cloudbuild.yaml).</summary>
     public string Folder { get; }
+
+    /// <summary>Writes the manifest entry space/NAME.conf (as <c>dotnet new cloudrun-service|cloudrun-job</c> would add it).</summary>
+    public void AddEntry(string name, string contents) =>
+        File.WriteAllText(Path.Combine(Folder, "space", name + ".conf"), contents.ReplaceLineEndings("\n"));
+
+    /// <summary>Deletes the manifest entry space/NAME.conf.</summary>
+    public void RemoveEntry(string name) => File.Delete(Path.Combine(Folder, "space", name + ".conf"));
+
+    /// <summary>A private service entry like <c>dotnet new cloudrun-service -n Orders</c> adds.</summary>
+    public static string ServiceEntry(string project, string invokers = "frontend", bool database = false, string maxInstances = "4") =>
+        $"""
+        KIND=service
+        PROJECT=src/{project}/{project}.csproj
+        DOCKERFILE=src/{project}/Dockerfile
+        DATABASE={(database ? "true" : "false")}
+        INGRESS=internal
+        INVOKERS={invokers}
+        CONCURRENCY=80
+        CPU=1
+        MEMORY=512Mi
+        MIN_INSTANCES=0
+        MAX_INSTANCES={maxInstances}
+        {(database ? "DB_POOL_SIZE=5" : "")}
+        """;
+
+    /// <summary>A job entry like <c>dotnet new cloudrun-job -n Nightly</c> adds.</summary>
+    public static string JobEntry(string project, string schedule = "\"0 3 * * *\"", bool database = false) =>
+        $"""
+        KIND=job
+        PROJECT=src/{project}/{project}.csproj
+        DOCKERFILE=src/{project}/Dockerfile
+        DATABASE={(database ? "true" : "false")}
+        CPU=1
+        MEMORY=512Mi
+        TASK_TIMEOUT=600s
+        MAX_RETRIES=1
+        SCHEDULE={schedule}
+        TIME_ZONE=Etc/UTC
+        {(database ? "DB_POOL_SIZE=5" : "")}
+        """;
 
     /// <summary>Every script of deploy/, relative to the space root.</summary>
     public static IReadOnlyList<string> Scripts =>

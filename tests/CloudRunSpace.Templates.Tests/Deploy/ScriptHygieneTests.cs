@@ -20,6 +20,9 @@ public sealed class ScriptHygieneTests
 
     public static TheoryData<string> Scripts => new(DeploySpace.Scripts);
 
+    /// <summary>The scripts that call gcloud: all but deploy/build-added.sh, Cloud Build's docker step (no gcloud there).</summary>
+    public static TheoryData<string> GcloudScripts => new(DeploySpace.Scripts.Where(s => s != "deploy/build-added.sh"));
+
     [Fact]
     public async Task Every_script_and_library_passes_shellcheck()
     {
@@ -46,7 +49,7 @@ public sealed class ScriptHygieneTests
     }
 
     [Theory]
-    [MemberData(nameof(Scripts))]
+    [MemberData(nameof(GcloudScripts))]
     public async Task Dry_run_prints_gcloud_calls_and_makes_none(string script)
     {
         using var space = new DeploySpace();
@@ -76,5 +79,25 @@ public sealed class ScriptHygieneTests
         // The Serverless VPC Access connector is the one resource only one egress mode provisions.
         Assert.Equal(connector, result.StandardOutput.Contains("vpcaccess.googleapis.com", StringComparison.Ordinal));
         Assert.DoesNotMatch(@"Password=(?![<$])[^;\s""']+", result.Output);
+    }
+
+    [Fact]
+    public async Task Build_added_dry_run_prints_the_docker_calls_and_makes_none()
+    {
+        using var space = new DeploySpace();
+        space.AddEntry("orders", DeploySpace.ServiceEntry("Orders"));
+        space.WriteEnv("prod");
+        using var gcloud = new FakeGcloud();
+        gcloud.StubCommand("docker", 0);
+        var plan = Path.Combine(space.Folder, "release.env");
+        var planned = await gcloud.RunAsync(space.Folder, "deploy/cloudbuild-step.sh", "plan", "--tag", "abc1234", "--plan", plan);
+        Assert.True(planned.ExitCode == 0, planned.Output);
+
+        var result = await gcloud.RunAsync(space.Folder, "deploy/build-added.sh", "--plan", plan, "--dry-run");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("DRY-RUN: docker build --file src/Orders/Dockerfile --tag us-central1-docker.pkg.dev/my-gcp-project/cloudrunspace-app-prod-images/orders:abc1234 .", result.Output);
+        Assert.Contains("DRY-RUN: docker push us-central1-docker.pkg.dev/my-gcp-project/cloudrunspace-app-prod-images/orders:abc1234", result.Output);
+        Assert.Empty(gcloud.StubCalls("docker"));
+        Assert.Empty(gcloud.Calls());
     }
 }

@@ -31,36 +31,69 @@ readonly MIGRATE_DB_POOL_SIZE=2
 
 _is_setting() {
   local name
-  for name in "${REQUIRED_SETTINGS[@]}" "${OPTIONAL_SETTINGS[@]}"; do
+  for name in "${REQUIRED_SETTINGS[@]}" "${OPTIONAL_SETTINGS[@]}" "${ENTRY_SETTINGS[@]}"; do
     [[ $name == "$1" ]] && return 0
   done
   return 1
 }
 
-# load_env DEPLOY_DIR: reads deploy/env/$ENV_NAME.env into shell variables, then validates them.
+# parse_kv_file FILE: reads FILE's KEY=value lines (blank lines and '#' comments skipped; a value may be
+# quoted with "..." or '...') into KV_KEYS, KV_VALUES and KV_LINES (line numbers), in order. Never
+# executes anything. Stops, naming the file and line, at a line of another form or a key set twice. The
+# one parser of the env files and the space manifest (manifest.sh).
+parse_kv_file() {
+  local file=$1 line key value number=0 seen=" "
+  KV_KEYS=()
+  KV_VALUES=()
+  KV_LINES=()
+  while IFS= read -r line || [[ -n $line ]]; do
+    number=$((number + 1))
+    line=${line%$'\r'}
+    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    [[ $line =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "$file:$number: expected KEY=value, found: $line"
+    key=${BASH_REMATCH[1]}
+    value=${BASH_REMATCH[2]}
+    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then
+      value=${BASH_REMATCH[1]}
+    fi
+    [[ $seen != *" $key "* ]] || die "$file:$number: '$key' is set twice"
+    seen+="$key "
+    KV_KEYS+=("$key")
+    KV_VALUES+=("$value")
+    KV_LINES+=("$number")
+  done <"$file"
+}
+
+# The settings the manifest's added entries bring (NAME_KEY for each size key), set by load_env.
+ENTRY_SETTINGS=()
+
+# load_env DEPLOY_DIR: reads the space manifest (space/*.conf) and deploy/env/$ENV_NAME.env into shell
+# variables, then validates them. An added entry's size comes from the env file when it sets NAME_KEY
+# there, else from the entry's file.
 load_env() {
   local deploy_dir=$1
   [[ $ENV_NAME =~ ^[a-z][a-z0-9]{0,9}$ ]] ||
     die "bad environment name '$ENV_NAME': use 1-10 lowercase letters or digits, starting with a letter (e.g. prod, staging)"
   ENV_FILE="$deploy_dir/env/$ENV_NAME.env"
   [[ -f $ENV_FILE ]] || die "no settings for environment '$ENV_NAME': $ENV_FILE does not exist"
+  load_manifest "$(cd "$deploy_dir/.." && pwd)"
 
-  local line key value number=0 seen=" "
-  while IFS= read -r line || [[ -n $line ]]; do
-    number=$((number + 1))
-    line=${line%$'\r'}
-    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
-    [[ $line =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "$ENV_FILE:$number: expected KEY=value, found: $line"
-    key=${BASH_REMATCH[1]}
-    value=${BASH_REMATCH[2]}
-    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then
-      value=${BASH_REMATCH[1]}
-    fi
-    _is_setting "$key" || die "$ENV_FILE:$number: unknown setting '$key'"
-    [[ $seen != *" $key "* ]] || die "$ENV_FILE:$number: '$key' is set twice"
-    seen+="$key "
-    printf -v "$key" '%s' "$value"
-  done <"$ENV_FILE"
+  local name key i
+  ENTRY_SETTINGS=()
+  for name in "${ADDED_ENTRIES[@]}"; do
+    while read -r key; do
+      ENTRY_SETTINGS+=("$(entry_prefix "$name")_$key")
+    done < <(entry_size_keys "$name")
+  done
+
+  parse_kv_file "$ENV_FILE"
+  ENV_SET=" "
+  for i in "${!KV_KEYS[@]}"; do
+    key=${KV_KEYS[i]}
+    _is_setting "$key" || die "$ENV_FILE:${KV_LINES[i]}: unknown setting '$key'"
+    ENV_SET+="$key "
+    printf -v "$key" '%s' "${KV_VALUES[i]}"
+  done
 
   for key in "${REQUIRED_SETTINGS[@]}"; do
     [[ -n ${!key:-} ]] || die "$ENV_FILE: '$key' is missing or empty"
@@ -68,11 +101,20 @@ load_env() {
   for key in "${OPTIONAL_SETTINGS[@]}"; do
     printf -v "$key" '%s' "${!key:-}"
   done
+  # The entries' sizes the env file leaves alone: their files' values.
+  for name in "${ADDED_ENTRIES[@]}"; do
+    while read -r key; do
+      [[ $ENV_SET == *" $(entry_prefix "$name")_$key "* ]] ||
+        printf -v "$(entry_prefix "$name")_$key" '%s' "${ENTRY[$name:$key]}"
+    done < <(entry_size_keys "$name")
+  done
   ENVIRONMENT=$ENV_NAME
   validate_settings
 }
 
-_bad() { die "$ENV_FILE: $*"; }
+# Where the value being checked comes from: the env file, or an entry's file and line (_setting_source).
+BAD_WHERE=
+_bad() { die "${BAD_WHERE:-$ENV_FILE}: $*"; }
 
 _require_int() {
   local name=$1 min=$2 max=$3 value=${!1}
@@ -126,6 +168,52 @@ _require_apart() {
   if ((${!first} <= ${!other_last} && ${!other_first} <= ${!last})); then
     _bad "$1=${!1} overlaps $2=${!2}: give each its own range"
   fi
+}
+
+# _setting_source NAME KEY: points BAD_WHERE at where entry NAME's setting KEY comes from.
+_setting_source() {
+  if [[ $ENV_SET == *" $(entry_prefix "$1")_$2 "* ]]; then
+    BAD_WHERE=$ENV_FILE
+  else
+    BAD_WHERE=${ENTRY_WHERE[$1:$2]}
+  fi
+}
+
+# _require_size SETTING KEY: checks a service's or job's size setting SETTING (PREFIX_KEY) by its KEY.
+_require_size() {
+  local setting=$1 key=$2
+  case $key in
+    CONCURRENCY) _require_int "$setting" 1 1000 ;;
+    MIN_INSTANCES) _require_int "$setting" 0 100 ;;
+    MAX_INSTANCES) _require_int "$setting" 1 1000 ;;
+    MEMORY) _require_memory "$setting" ;;
+    CPU) [[ ${!setting} =~ ^(1|2|4|6|8)$ ]] || _bad "$setting=${!setting}: expected 1, 2, 4, 6 or 8" ;;
+    DB_POOL_SIZE) _require_int "$setting" 1 500 ;;
+    MAX_RETRIES) _require_int "$setting" 0 10 ;;
+    TASK_TIMEOUT)
+      if ! [[ ${!setting} =~ ^([0-9]+)s$ ]] || ((10#${BASH_REMATCH[1]} < 1 || 10#${BASH_REMATCH[1]} > 86400)); then
+        _bad "$setting=${!setting}: expected seconds from 1s to 86400s, e.g. 600s"
+      fi
+      ;;
+  esac
+}
+
+# The added entries' sizes (from their files or the env file), each error naming where the value is.
+validate_entry_settings() {
+  local name key prefix
+  for name in "${ADDED_ENTRIES[@]}"; do
+    prefix=$(entry_prefix "$name")
+    while read -r key; do
+      _setting_source "$name" "$key"
+      _require_size "${prefix}_$key" "$key"
+    done < <(entry_size_keys "$name")
+    if [[ ${ENTRY[$name:KIND]} == service ]]; then
+      local min_name="${prefix}_MIN_INSTANCES" max_name="${prefix}_MAX_INSTANCES"
+      _setting_source "$name" MIN_INSTANCES
+      ((10#${!min_name} <= 10#${!max_name})) || _bad "$min_name must not exceed $max_name"
+    fi
+  done
+  BAD_WHERE=
 }
 
 validate_settings() {
@@ -182,11 +270,29 @@ validate_settings() {
   done
   _require_int BACKEND_DB_POOL_SIZE 1 500
 
+  validate_entry_settings
+
   # Old and new revisions both run during a rollout or a canary, each up to its max instances: the
-  # database must take twice the backend's pools, the migration job's and its own reserve.
+  # database must take twice the pools of the backend and of every added service with DATABASE=true, an
+  # added job's pool once per task, the migration job's and its own reserve.
   local needed=$((2 * 10#$BACKEND_MAX_INSTANCES * 10#$BACKEND_DB_POOL_SIZE + MIGRATE_DB_POOL_SIZE + DB_RESERVED_CONNECTIONS))
+  local sum="2 revisions x BACKEND_MAX_INSTANCES=$BACKEND_MAX_INSTANCES x BACKEND_DB_POOL_SIZE=$BACKEND_DB_POOL_SIZE"
+  local name prefix max pool
+  for name in "${ADDED_ENTRIES[@]}"; do
+    [[ ${ENTRY[$name:DATABASE]} == true ]] || continue
+    prefix=$(entry_prefix "$name")
+    pool="${prefix}_DB_POOL_SIZE"
+    if [[ ${ENTRY[$name:KIND]} == service ]]; then
+      max="${prefix}_MAX_INSTANCES"
+      needed=$((needed + 2 * 10#${!max} * 10#${!pool}))
+      sum+=" + 2 x $max=${!max} x $pool=${!pool}"
+    else
+      needed=$((needed + JOB_TASKS * 10#${!pool}))
+      sum+=" + $pool=${!pool} (job)"
+    fi
+  done
   ((needed <= 10#$DB_MAX_CONNECTIONS)) ||
-    _bad "the backend could open more database connections than DB_MAX_CONNECTIONS=$DB_MAX_CONNECTIONS allows: 2 revisions x BACKEND_MAX_INSTANCES=$BACKEND_MAX_INSTANCES x BACKEND_DB_POOL_SIZE=$BACKEND_DB_POOL_SIZE + $MIGRATE_DB_POOL_SIZE (migrations) + $DB_RESERVED_CONNECTIONS (reserved) = $needed. Lower the pool or max instances, or raise DB_MAX_CONNECTIONS (and DB_TIER)."
+    _bad "the space could open more database connections than DB_MAX_CONNECTIONS=$DB_MAX_CONNECTIONS allows: $sum + $MIGRATE_DB_POOL_SIZE (migrations) + $DB_RESERVED_CONNECTIONS (reserved) = $needed. Lower the pools or max instances, or raise DB_MAX_CONNECTIONS (and DB_TIER)."
 
   if [[ -n $GITHUB_REPOSITORY ]]; then
     [[ $GITHUB_REPOSITORY =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] ||

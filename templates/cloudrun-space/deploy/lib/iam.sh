@@ -16,6 +16,7 @@ ensure_service_accounts() {
   ensure_service_account "$BACKEND_SA" "$APP $ENVIRONMENT backend (Cloud Run)"
   ensure_service_account "$MIGRATOR_SA" "$APP $ENVIRONMENT database migrations (Cloud Run job)"
   ensure_service_account "$DEPLOYER_SA" "$APP $ENVIRONMENT deployer (Cloud Build)"
+  ensure_added_accounts
 }
 
 # grant_project_role MEMBER ROLE CONDITION: a project binding; CONDITION is gcloud's --condition value
@@ -46,6 +47,13 @@ project_role_grants() {
     condition=$(sql_instance_condition)
     printf '%s %s %s\n' "serviceAccount:$BACKEND_SA" roles/cloudsql.instanceUser "$condition" \
       "serviceAccount:$MIGRATOR_SA" roles/cloudsql.instanceUser "$condition"
+    # And each added entry with DATABASE=true (space/NAME.conf).
+    local name
+    while read -r name; do
+      [[ -n $name ]] || continue
+      entry_names "$name"
+      printf '%s %s %s\n' "serviceAccount:$E_SA" roles/cloudsql.instanceUser "$condition"
+    done < <(added_database_entries)
   fi
 }
 
@@ -68,6 +76,7 @@ grant_roles() {
     gc_retry iam service-accounts add-iam-policy-binding "$runtime" \
       "--member=serviceAccount:$DEPLOYER_SA" --role=roles/iam.serviceAccountUser --format=none
   done
+  grant_added_deployer_act_as
   gc_retry artifacts repositories add-iam-policy-binding "$REPOSITORY" "--location=$REGION" \
     "--member=serviceAccount:$DEPLOYER_SA" --role=roles/artifactregistry.writer --format=none
 }
@@ -106,8 +115,12 @@ grant_deployer_run_roles() {
     "--member=serviceAccount:$DEPLOYER_SA" --role=roles/run.developer --format=none
 }
 
-# Only the frontend's account may invoke the backend; nothing else is granted on it.
+# Only the accounts of the backend's INVOKERS (space/backend.conf: the frontend's) may invoke the backend;
+# nothing else is granted on it.
 grant_backend_invoker() {
-  gc_retry run services add-iam-policy-binding "$BACKEND_SERVICE" "--region=$REGION" \
-    "--member=serviceAccount:$FRONTEND_SA" --role=roles/run.invoker --format=none
+  local invoker
+  while read -r invoker; do
+    gc_retry run services add-iam-policy-binding "$BACKEND_SERVICE" "--region=$REGION" \
+      "--member=serviceAccount:$(entry_account "$invoker")" --role=roles/run.invoker --format=none
+  done < <(entry_invokers backend)
 }

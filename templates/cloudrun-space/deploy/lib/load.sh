@@ -7,9 +7,13 @@ SPACE_DIR=$(cd "$DEPLOY_DIR/.." && pwd)
 source "$DEPLOY_DIR/lib/common.sh"
 # shellcheck source=config.sh
 source "$DEPLOY_DIR/lib/config.sh"
+# shellcheck source=manifest.sh
+source "$DEPLOY_DIR/lib/manifest.sh"
 # shellcheck source=names.sh
 source "$DEPLOY_DIR/lib/names.sh"
 # shellcheck source=services.sh
 source "$DEPLOY_DIR/lib/services.sh"
 # shellcheck source=release.sh
 source "$DEPLOY_DIR/lib/release.sh"
+# shellcheck source=entries.sh
+source "$DEPLOY_DIR/lib/entries.sh"

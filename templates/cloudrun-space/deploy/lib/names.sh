@@ -91,6 +91,63 @@ derive_names() {
   fi
 
   IMAGE_BASE="$REGION-docker.pkg.dev/$PROJECT_ID/$REPOSITORY"
+  NAME_BASE=$base
+  LONG_BASE=$long
+  # The label every added service and job carries (space=SPACE_LABEL, with space-entry=NAME), so that up.sh
+  # finds those whose entry is gone. Label values: at most 63 characters.
+  SPACE_LABEL=$(fit "$base" 63)
+  local name
+  for name in "${ADDED_ENTRIES[@]}"; do
+    entry_names "$name"
+  done
   BACKEND_IMAGE_NAME="$IMAGE_BASE/backend"
   FRONTEND_IMAGE_NAME="$IMAGE_BASE/frontend"
+}
+
+# entry_names NAME: the names of added entry NAME's resources (NAME need not be in the manifest: up.sh
+# removes what entries no longer listed made), in these variables:
+#   E_RUN          its Cloud Run service or job: APP-ENV-NAME, at most 49 characters
+#   E_SA           its service account's e-mail; the id APP-ENV-NAME, 6 to 30 characters
+#   E_SCHEDULER    a job's Cloud Scheduler job: E_RUN-schedule
+#   E_SCHEDULER_SA the e-mail of the account the scheduler runs the job as; the id APP-ENV-NAME-sch cut
+#                  to 30 (a hash where longer): -sch ends no entry's own account (manifest.sh refuses it)
+#   E_IMAGE        its image, without tag
+#   E_DB_USER      its IAM database user (DB_AUTH=iam): E_SA without .gserviceaccount.com
+#   E_DB_SECRET    its connection-string secret (DB_AUTH=iam): APP-ENV-db-NAME
+# Dies when the account id would be shorter than the 6 characters IAM takes.
+entry_names() {
+  local name=$1 id
+  E_RUN="$(fit "$NAME_BASE" $((48 - ${#name})))-$name"
+  id="$(fit "$NAME_BASE" $((29 - ${#name})))-$name"
+  ((${#id} >= 6)) || die "the service account id $id of entry $name is shorter than 6 characters: choose a longer entry name"
+  E_SA="$id@$PROJECT_ID.iam.gserviceaccount.com"
+  E_SCHEDULER="$E_RUN-schedule"
+  E_SCHEDULER_SA="$(fit "$NAME_BASE-$name" 25)-sch@$PROJECT_ID.iam.gserviceaccount.com"
+  E_IMAGE="$IMAGE_BASE/$name"
+  E_DB_USER=${E_SA%.gserviceaccount.com}
+  E_DB_SECRET="$LONG_BASE-db-$name"
+}
+
+# entry_account NAME: the e-mail of entry NAME's service account (the frontend's and the backend's too).
+entry_account() {
+  case $1 in
+    frontend) printf '%s' "$FRONTEND_SA" ;;
+    backend) printf '%s' "$BACKEND_SA" ;;
+    *)
+      entry_names "$1"
+      printf '%s' "$E_SA"
+      ;;
+  esac
+}
+
+# entry_service_name NAME: the Cloud Run name of entry NAME (the frontend's and the backend's too).
+entry_service_name() {
+  case $1 in
+    frontend) printf '%s' "$FRONTEND_SERVICE" ;;
+    backend) printf '%s' "$BACKEND_SERVICE" ;;
+    *)
+      entry_names "$1"
+      printf '%s' "$E_RUN"
+      ;;
+  esac
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# The order of releases. Every release carries a key, written as a label on the migration job and on both
-# services when it deploys them. A release never deploys over a newer one: before each of its steps it
+# The order of releases. Every release carries a key, written as a label on the migration job, on both
+# services and on the added services and jobs (space/NAME.conf) when it deploys them. A release never deploys over a newer one: before each of its steps it
 # reads the labels, and when a newer release has already reached the job or a service it stops there.
 # So two pushes in quick succession end with the newer commit serving, whichever build finishes last,
 # and the job (with its migration scripts) is never replaced by an older one. Reading the labels and
@@ -54,12 +54,18 @@ release_label_of() {
   if valid_release_order "$key"; then printf '%s' "$key"; fi
 }
 
-# newest_release: prints the newest release key on the migration job and the two services (empty when
+# newest_release: prints the newest release key on the migration job, the two services and the added
+# services and jobs (empty when
 # none carries one, or none exists yet).
 newest_release() {
-  local newest='' key
-  for key in "$(release_label_of jobs "$MIGRATE_JOB")" "$(release_label_of services "$BACKEND_SERVICE")" \
-    "$(release_label_of services "$FRONTEND_SERVICE")"; do
+  local newest='' key name
+  local -a keys=("$(release_label_of jobs "$MIGRATE_JOB")" "$(release_label_of services "$BACKEND_SERVICE")"
+    "$(release_label_of services "$FRONTEND_SERVICE")")
+  # And the added services and jobs (space/NAME.conf).
+  for name in "${ADDED_ENTRIES[@]}"; do
+    keys+=("$(release_label_of "$(entry_kind "$name")s" "$(entry_service_name "$name")")")
+  done
+  for key in "${keys[@]}"; do
     if [[ -n $key ]] && { [[ -z $newest ]] || release_is_newer "$key" "$newest"; }; then
       newest=$key
     fi

@@ -123,7 +123,9 @@ migrate_job_flags() {
   # In password mode the migration makes both backend users and sets the password of the one in the
   # backend's connection string.
   if [[ $DB_AUTH == iam ]]; then
-    env_vars+=("Database__GrantTo=$DB_USER")
+    local added_users
+    added_users=$(added_db_users)
+    env_vars+=("Database__GrantTo=$DB_USER${added_users:+,$added_users}")
   else
     env_vars+=("Database__GrantTo=$DB_USER,$DB_USER_ALT" "Database__CreateGrantees=true")
     secrets+=",Database__BackendConnectionString=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION"
@@ -146,6 +148,8 @@ migrate_job_flags() {
 # backend_deploy_flags IMAGE: private API, reachable only from the VPC and only by the frontend's account.
 backend_deploy_flags() {
   local image=$1
+  local -a calls
+  mapfile -t calls < <(private_services_env backend)
   : "${DB_CA_VERSION:?resolve_db_ca_version must run before backend_deploy_flags}"
   : "${DB_SECRET_BACKEND_VERSION:?resolve_db_secret_versions must run before backend_deploy_flags}"
   printf '%s\n' \
@@ -165,16 +169,19 @@ backend_deploy_flags() {
     "--startup-probe=$STARTUP_PROBE" \
     "--liveness-probe=$LIVENESS_PROBE" \
     "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
-    "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$FRONTEND_SA")"
+    "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$(entry_callers backend)" "${calls[@]}")"
   vpc_egress_flags private-ranges-only
 }
 
-# frontend_deploy_flags IMAGE: public UI; all its egress goes through the VPC so that the backend
+# frontend_deploy_flags IMAGE: public UI (with the address of each added service it may call:
+# private_services_env); all its egress goes through the VPC so that the backend
 # (ingress internal) accepts its calls. Its Data Protection key ring is the bucket's, so that a form
 # rendered by one instance (or before a deploy) is accepted by any other. Public access is no flag of
 # a deploy: up.sh turns the invoker IAM check off (see release_frontend), and a deploy keeps it so.
 frontend_deploy_flags() {
   local image=$1 url
+  local -a calls
+  mapfile -t calls < <(private_services_env frontend)
   : "${DP_CERT_VERSION:?resolve_dp_certificate_version must run before frontend_deploy_flags}"
   url=$(backend_url)
   # gen2: Cloud Storage volumes need the second generation execution environment.
@@ -197,7 +204,7 @@ frontend_deploy_flags() {
     "--add-volume-mount=volume=$DP_KEYS_VOLUME,mount-path=$DP_KEYS_PATH" \
     "--set-secrets=$DP_CERT_PATH=$DP_CERT_SECRET:$DP_CERT_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Backend__BaseUrl=$url" "Backend__Audience=$url" \
-      "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH")"
+      "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH" "${calls[@]}")"
   vpc_egress_flags all-traffic "$FRONTEND_SUBNET"
 }
 
