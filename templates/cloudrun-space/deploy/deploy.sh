@@ -2,8 +2,10 @@
 # Usage: deploy/deploy.sh [--env NAME] [--dry-run] [--help]
 #
 # Ships the current code: runs cloudbuild.yaml with Cloud Build, as the deployer account, exactly as
-# the git-push trigger does (build both images, migrate, deploy backend then frontend). Nothing else
-# is changed. Run deploy/up.sh once first.
+# the git-push trigger does (build the images, migrate, deploy the backend, the services and jobs added
+# in space/, then the frontend). Nothing else is changed. Run deploy/up.sh once first, and again after
+# adding or removing an entry of space/ (it makes or removes the entry's service or job, account and
+# roles, which the deployer may not).
 #
 #   --env NAME   the environment (deploy/env/NAME.env, default prod)
 #   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
