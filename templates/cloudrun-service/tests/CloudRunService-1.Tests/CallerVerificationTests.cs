@@ -6,31 +6,12 @@ using CloudRunService_1.Example;
 namespace CloudRunService_1.Tests;
 
 /// <summary>The service verifies every caller's Google ID token itself: 401 for a bad token, 403 for a stranger.</summary>
-public sealed class CallerVerificationTests : IAsyncLifetime
+public sealed class CallerVerificationTests(ServiceHost service) : IClassFixture<ServiceHost>
 {
-    private readonly FakeGoogleServer _issuer = new();
-    private ServiceHost? _service;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _issuer.StartAsync();
-        _service = new ServiceHost(_issuer);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_service is not null)
-        {
-            await _service.DisposeAsync();
-        }
-
-        await _issuer.DisposeAsync();
-    }
-
     [Fact]
     public async Task An_invoker_with_a_valid_token_is_served()
     {
-        var response = await GetHelloAsync(_issuer.IssueIdToken(ServiceHost.Audience, FakeGoogleServer.ServiceAccountEmail));
+        var response = await GetHelloAsync(service.Issuer.IssueIdToken(ServiceHost.Audience, FakeGoogleServer.ServiceAccountEmail));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var greeting = await response.Content.ReadFromJsonAsync<Greeting>(TestContext.Current.CancellationToken);
@@ -47,14 +28,14 @@ public sealed class CallerVerificationTests : IAsyncLifetime
     [Fact]
     public async Task A_token_for_another_audience_is_401()
     {
-        var response = await GetHelloAsync(_issuer.IssueIdToken("https://other-service.a.run.app", FakeGoogleServer.ServiceAccountEmail));
+        var response = await GetHelloAsync(service.Issuer.IssueIdToken("https://other-service.a.run.app", FakeGoogleServer.ServiceAccountEmail));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Fact]
     public async Task An_expired_token_is_401()
     {
-        var token = _issuer.IssueIdToken(ServiceHost.Audience, FakeGoogleServer.ServiceAccountEmail,
+        var token = service.Issuer.IssueIdToken(ServiceHost.Audience, FakeGoogleServer.ServiceAccountEmail,
             issuedAt: DateTimeOffset.UtcNow.AddHours(-2), lifetime: TimeSpan.FromHours(1));
         var response = await GetHelloAsync(token);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -63,14 +44,14 @@ public sealed class CallerVerificationTests : IAsyncLifetime
     [Fact]
     public async Task A_valid_token_of_an_account_that_is_no_invoker_is_403()
     {
-        var response = await GetHelloAsync(_issuer.IssueIdToken(ServiceHost.Audience, "stranger@test-project.iam.gserviceaccount.com"));
+        var response = await GetHelloAsync(service.Issuer.IssueIdToken(ServiceHost.Audience, "stranger@test-project.iam.gserviceaccount.com"));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
     [Fact]
     public async Task The_health_endpoints_need_no_token()
     {
-        var client = Service.CreateClient();
+        var client = service.CreateClient();
         var live = await client.GetAsync("/healthz/live", TestContext.Current.CancellationToken);
         var ready = await client.GetAsync("/healthz/ready", TestContext.Current.CancellationToken);
 
@@ -83,8 +64,6 @@ public sealed class CallerVerificationTests : IAsyncLifetime
 #endif
     }
 
-    private ServiceHost Service => _service ?? throw new InvalidOperationException("The service is not started.");
-
     private async Task<HttpResponseMessage> GetHelloAsync(string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/hello");
@@ -93,6 +72,6 @@ public sealed class CallerVerificationTests : IAsyncLifetime
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        return await Service.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
+        return await service.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
     }
 }

@@ -5,35 +5,16 @@ using System.Net.Http.Headers;
 namespace CloudRunService_1.Tests;
 
 /// <summary>With the database out of reach, a caller gets a quick 503 to retry later, not a hang or a 500.</summary>
-public sealed class DatabaseOutageTests : IAsyncLifetime
+public sealed class DatabaseOutageTests(ServiceHost service) : IClassFixture<ServiceHost>
 {
-    private readonly FakeGoogleServer _issuer = new();
-    private ServiceHost? _service;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _issuer.StartAsync();
-        _service = new ServiceHost(_issuer);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_service is not null)
-        {
-            await _service.DisposeAsync();
-        }
-
-        await _issuer.DisposeAsync();
-    }
-
     [Fact]
     public async Task An_invoker_s_call_that_needs_the_database_gets_503_with_retry_after_within_seconds()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/records/count");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _issuer.IssueIdToken(ServiceHost.Audience, FakeGoogleServer.ServiceAccountEmail));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", service.Issuer.IssueIdToken(ServiceHost.Audience, FakeGoogleServer.ServiceAccountEmail));
         var watch = Stopwatch.StartNew();
 
-        using var response = await _service!.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await service.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.True(response.Headers.RetryAfter is not null, "a 503 without Retry-After");

@@ -4,8 +4,11 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace CloudRunService_1.Tests;
 
-/// <summary>The service in a test host, configured the way the deploy scripts configure it on Cloud Run.</summary>
-public sealed class ServiceHost(FakeGoogleServer issuer) : WebApplicationFactory<Greeting>
+/// <summary>
+/// The service in a test host, configured the way the deploy scripts configure it on Cloud Run, and the local Google that
+/// issues its callers' tokens: one per test class (a class fixture).
+/// </summary>
+public sealed class ServiceHost : WebApplicationFactory<Greeting>, IAsyncLifetime
 {
     /// <summary>The service's URL as Cloud Run would give it: the audience of its callers' tokens.</summary>
     public const string Audience = "https://cloudrun-entry-test-uc.a.run.app";
@@ -15,14 +18,27 @@ public sealed class ServiceHost(FakeGoogleServer issuer) : WebApplicationFactory
     public const string UnreachableDatabase = "Host=127.0.0.1;Port=1;Database=space;Username=app;Timeout=2";
 #endif
 
+    /// <summary>The local Google: it signs the callers' ID tokens and serves its keys.</summary>
+    public FakeGoogleServer Issuer { get; } = new();
+
     /// <inheritdoc />
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Auth:Audience", Audience);
         builder.UseSetting("Auth:AllowedCallers", FakeGoogleServer.ServiceAccountEmail);
-        builder.UseSetting("Auth:CertificatesUrl", issuer.CertificatesUrl);
+        builder.UseSetting("Auth:CertificatesUrl", Issuer.CertificatesUrl);
 #if (Database)
         builder.UseSetting("ConnectionStrings:Database", UnreachableDatabase);
 #endif
+    }
+
+    /// <inheritdoc />
+    public ValueTask InitializeAsync() => new(Issuer.StartAsync());
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Issuer.DisposeAsync();
     }
 }
