@@ -81,24 +81,39 @@ public sealed partial class ValidationStages
         return Record(variant.Name, "build", run, ExitCodeProblem(run), "warnings as errors");
     }
 
-    /// <summary>The generated solution's own tests (skipped where it has none: --tests false).</summary>
+    /// <summary>
+    /// The generated solution's tests projects, each its own stage with its own TRX file (a composed space has the
+    /// space's and each added project's; one TRX file name for the whole solution would keep only the last project's
+    /// results): <c>test</c> for the space's own, <c>test-PROJECT</c> for an added one. Skipped where there is none.
+    /// </summary>
     /// <param name="variant">The variant.</param>
     public bool TestVariant(Variant variant)
     {
         var tests = Path.Combine(paths.VariantDirectory(variant), "tests");
-        if (!Directory.Exists(tests) || Directory.GetFiles(tests, "*.csproj", SearchOption.AllDirectories).Length == 0)
+        var projects = Directory.Exists(tests)
+            ? Directory.GetFiles(tests, "*.csproj", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (projects.Count == 0)
         {
             report.Skip(variant.Name, "test", "the variant has no tests project (--tests false)");
             return true;
         }
 
-        return Test(variant.Name, "test", paths.VariantSolution(variant), new TestRunOptions(variant.Name + ".trx")
+        var passed = true;
+        foreach (var project in projects)
         {
-            Configuration = VariantConfiguration,
-            NoBuild = true,
-            // build.sh made sure PostgreSQL is here: a database test that skips would hide a broken fixture.
-            Environment = new Dictionary<string, string?> { ["TESTS_REQUIRE_POSTGRES"] = "true" },
-        });
+            var name = Path.GetFileNameWithoutExtension(project);
+            var own = name == variant.Name + ".Tests";
+            passed &= Test(variant.Name, own ? "test" : "test-" + name, project, new TestRunOptions(own ? variant.Name + ".trx" : $"{variant.Name}-{name}.trx")
+            {
+                Configuration = VariantConfiguration,
+                NoBuild = true,
+                // build.sh made sure PostgreSQL is here: a database test that skips would hide a broken fixture.
+                Environment = new Dictionary<string, string?> { ["TESTS_REQUIRE_POSTGRES"] = "true" },
+            });
+        }
+
+        return passed;
     }
 
     /// <summary>
