@@ -7,6 +7,7 @@ builder.AddCloudRunDefaults();
 #if (Database)
 builder.AddSpaceDatabase();
 #endif
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<JobWork>();
 
 using var host = builder.Build();
