@@ -12,6 +12,9 @@ public sealed class JobProgramTests
 #if (Database)
         // A database nobody listens for (port 1 of this machine), as ConnectionStrings__Database is given on Cloud Run.
         Environment.SetEnvironmentVariable("ConnectionStrings__Database", "Host=127.0.0.1;Port=1;Database=space;Username=app;Timeout=2");
+        // With Cloud SQL IAM login the password comes from the metadata server: a closed port of this machine here, so the
+        // test never looks for Google's real one (169.254.169.254).
+        Environment.SetEnvironmentVariable("GCE_METADATA_HOST", "127.0.0.1:1");
 #endif
 
         var result = entryPoint.Invoke(null, [Array.Empty<string>()]);

@@ -29,6 +29,9 @@ public sealed class ServiceHost : WebApplicationFactory<Greeting>, IAsyncLifetim
         builder.UseSetting("Auth:CertificatesUrl", Issuer.CertificatesUrl);
 #if (Database)
         builder.UseSetting("ConnectionStrings:Database", UnreachableDatabase);
+        // In a space with Cloud SQL IAM login the password is an access token from the metadata server: a closed port of
+        // this machine here, so no test looks for Google's real one (169.254.169.254).
+        Environment.SetEnvironmentVariable("GCE_METADATA_HOST", "127.0.0.1:1");
 #endif
     }
 

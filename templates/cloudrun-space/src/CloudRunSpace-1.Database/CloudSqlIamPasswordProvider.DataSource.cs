@@ -24,8 +24,9 @@ public sealed partial class CloudSqlIamPasswordProvider
         {
             return await GetPasswordAsync(cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
+            // InvalidOperationException: Application Default Credentials found no credential (no metadata server).
             throw new NpgsqlException("No access token to sign in to the database with: the metadata server did not answer", e);
         }
     }

@@ -45,7 +45,7 @@ public sealed class DatabaseUnavailableExceptionHandler(
             || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal), // operator intervention: shutdown
         NpgsqlException { InnerException: System.Net.Sockets.SocketException or TimeoutException or IOException } => true,
         // Cloud SQL IAM login: no access token from the metadata server to sign in with.
-        NpgsqlException { InnerException: HttpRequestException or TaskCanceledException } => true,
+        NpgsqlException { InnerException: HttpRequestException or TaskCanceledException or InvalidOperationException } => true,
         TimeoutException => true,
         _ => false,
     };
