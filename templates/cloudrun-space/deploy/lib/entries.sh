@@ -329,7 +329,9 @@ grant_added_run_roles() {
 # A job's settings as one describe reads them (Cloud Run v1: the execution template's task), '|'-separated
 # in the order of JOB_SETTINGS; and the flag of `gcloud run jobs update` that sets each.
 readonly JOB_SETTINGS_FORMAT='value[separator="|"](spec.template.spec.template.spec.containers[0].resources.limits.cpu,spec.template.spec.template.spec.containers[0].resources.limits.memory,spec.template.spec.template.spec.timeoutSeconds,spec.template.spec.template.spec.maxRetries)'
+# shellcheck disable=SC2034 # both read by name in update_changed_settings (lib/services.sh).
 readonly JOB_SETTINGS=(CPU MEMORY TASK_TIMEOUT MAX_RETRIES)
+# shellcheck disable=SC2034
 readonly JOB_SETTING_FLAGS=(--cpu --memory --task-timeout --max-retries)
 
 # reconcile_job PREFIX JOB: brings the settings PREFIX_CPU, _MEMORY, _TASK_TIMEOUT and _MAX_RETRIES to the
@@ -343,23 +345,7 @@ reconcile_job() {
   fi
   local -a current
   IFS='|' read -r -a current <<<"$line|"
-  local i setting wanted deployed flags=()
-  for i in "${!JOB_SETTINGS[@]}"; do
-    setting="${prefix}_${JOB_SETTINGS[i]}"
-    wanted=$(_comparable "${JOB_SETTINGS[i]}" "${!setting}")
-    deployed=$(_comparable "${JOB_SETTINGS[i]}" "${current[i]:-}")
-    # Cloud Run keeps the task timeout in seconds.
-    [[ ${JOB_SETTINGS[i]} != TASK_TIMEOUT || ! $deployed =~ ^[0-9]+$ ]] || deployed="${deployed}s"
-    if [[ $wanted != "$deployed" ]]; then
-      log "$setting: ${deployed:-(not set)} -> ${!setting}"
-      flags+=("${JOB_SETTING_FLAGS[i]}=${!setting}")
-    fi
-  done
-  if ((${#flags[@]} == 0)); then
-    log "$job has the settings of $ENV_FILE"
-    return 0
-  fi
-  gc run jobs update "$job" "--region=$REGION" "${flags[@]}"
+  update_changed_settings jobs "$job" "$prefix" JOB_SETTINGS JOB_SETTING_FLAGS "${current[@]}"
 }
 
 # ensure_added_entries: on a space that is up, deploys the added entries that do not exist yet (their

@@ -312,7 +312,9 @@ EOF
 readonly SERVICE_SETTINGS_FORMAT='value[separator="|"](spec.template.spec.containerConcurrency,spec.template.spec.containers[0].resources.limits.cpu,spec.template.spec.containers[0].resources.limits.memory,spec.template.metadata.annotations."autoscaling.knative.dev/minScale",spec.template.metadata.annotations."autoscaling.knative.dev/maxScale",metadata.annotations."run.googleapis.com/invoker-iam-disabled")'
 # The env file's settings of a service (after its BACKEND_/FRONTEND_ prefix), in the order above, and
 # the flag of `gcloud run services update` that sets each.
+# shellcheck disable=SC2034 # both read by name in update_changed_settings.
 readonly SERVICE_SETTINGS=(CONCURRENCY CPU MEMORY MIN_INSTANCES MAX_INSTANCES)
+# shellcheck disable=SC2034
 readonly SERVICE_SETTING_FLAGS=(--concurrency --cpu --memory --min-instances --max-instances)
 # Set by reconcile_service: whether the service it read has its invoker IAM check off ('true' if so).
 SERVICE_INVOKER_IAM_DISABLED=
@@ -329,6 +331,8 @@ _comparable() {
       fi
       ;;
     MIN_INSTANCES) value=${value:-0} ;;
+    # A job's task timeout: Cloud Run keeps it in seconds.
+    TASK_TIMEOUT) [[ $value =~ ^[0-9]+$ ]] && value="${value}s" ;;
   esac
   printf '%s' "$value"
 }
@@ -349,19 +353,31 @@ reconcile_service() {
   IFS='|' read -r -a current <<<"$line|"
   # shellcheck disable=SC2034 # read by up.sh.
   SERVICE_INVOKER_IAM_DISABLED=${current[5]:-}
+  update_changed_settings services "$service" "$prefix" SERVICE_SETTINGS SERVICE_SETTING_FLAGS "${current[@]}"
+}
+
+# update_changed_settings KIND NAME PREFIX SETTINGS FLAGS DEPLOYED...: compares the env file's settings
+# PREFIX_<each name in the array SETTINGS> with the DEPLOYED values (in the same order), prints each difference
+# and makes one `gcloud run KIND update NAME` (KIND services or jobs) with the flags (array FLAGS, same order)
+# of exactly the settings that differ; says so when none does.
+update_changed_settings() {
+  local kind=$1 name=$2 prefix=$3
+  local -n setting_names=$4 setting_flags=$5
+  shift 5
+  local -a deployed_values=("$@")
   local i setting wanted deployed flags=()
-  for i in "${!SERVICE_SETTINGS[@]}"; do
-    setting="${prefix}_${SERVICE_SETTINGS[i]}"
-    wanted=$(_comparable "${SERVICE_SETTINGS[i]}" "${!setting}")
-    deployed=$(_comparable "${SERVICE_SETTINGS[i]}" "${current[i]:-}")
+  for i in "${!setting_names[@]}"; do
+    setting="${prefix}_${setting_names[i]}"
+    wanted=$(_comparable "${setting_names[i]}" "${!setting}")
+    deployed=$(_comparable "${setting_names[i]}" "${deployed_values[i]:-}")
     if [[ $wanted != "$deployed" ]]; then
       log "$setting: ${deployed:-(not set)} -> ${!setting}"
-      flags+=("${SERVICE_SETTING_FLAGS[i]}=${!setting}")
+      flags+=("${setting_flags[i]}=${!setting}")
     fi
   done
   if ((${#flags[@]} == 0)); then
-    log "$service has the settings of $ENV_FILE"
+    log "$name has the settings of $ENV_FILE"
     return 0
   fi
-  gc run services update "$service" "--region=$REGION" "${flags[@]}"
+  gc run "$kind" update "$name" "--region=$REGION" "${flags[@]}"
 }
