@@ -29,6 +29,21 @@ public sealed class CompositionTests(SpaceFixture space) : IClassFixture<SpaceFi
     }
 
     [Fact]
+    public async Task Every_added_service_starts_from_the_AppHost_s_build_without_building_itself()
+    {
+        // Started by path, a project is built by its own `dotnet run` at every start: the added ones all at once, each
+        // with its own MSBuild, while the space starts (in CI that pushed a space's start past its limit).
+        foreach (var service in AddedServices(space))
+        {
+            await WaitHealthyAsync(service);
+            var commandLine = ProcessTree.CommandLine(space.Pid(service.Name));
+
+            await space.ExpectAsync(commandLine.Split(' ').Contains("--no-build"),
+                $"{service.Name} was started with '{commandLine}': without --no-build it builds itself as the space starts", service.Name);
+        }
+    }
+
+    [Fact]
     public async Task Every_added_service_refuses_a_call_without_a_token_at_its_front_end_and_at_itself()
     {
         foreach (var service in AddedServices(space))

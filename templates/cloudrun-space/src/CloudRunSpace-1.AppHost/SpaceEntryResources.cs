@@ -20,7 +20,7 @@ internal static class SpaceEntryResources
         // Locally every invoker is named by its account; the local metadata server mints ID tokens for the frontend's
         // only, so the other invokers are allowed but cannot call.
         var invokers = string.Join(',', entry.Invokers.Select(SpaceEntry.LocalServiceAccount));
-        var service = builder.AddProject(entry.Name, entry.ProjectPath)
+        var service = builder.AddSpaceEntryProject(entry)
             .WithHttpEndpoint(env: "PORT")
             .WithHttpHealthCheck("/healthz/ready")
             .WithCloudRunEnvironment(google)
@@ -50,7 +50,7 @@ internal static class SpaceEntryResources
     public static void AddSpaceJob(this IDistributedApplicationBuilder builder, SpaceEntry entry, IResourceBuilder<ProjectResource> google,
         SpaceDatabase database, IResourceBuilder<ProjectResource> migrate)
     {
-        var job = builder.AddProject(entry.Name, entry.ProjectPath)
+        var job = builder.AddSpaceEntryProject(entry)
             .WithCloudRunEnvironment(google)
             .WithEnvironment("CLOUD_RUN_JOB", entry.Name)
             .WithEnvironment("CLOUD_RUN_TASK_INDEX", "0")
