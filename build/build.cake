@@ -77,7 +77,7 @@ Task("Demo")
     .Does(() => stages.DemoTarget(demoPort, demoCheck));
 
 Task("Bench")
-    .Description("Not in Default: cold start, memory, throughput (wrk, pgbench) and publish size of the generated services beside bare web/webapiaot baselines, by the console app build/bench/CloudRunSpace.Bench; artifacts/bench/report.md|json.")
+    .Description("Not in Default: start, CPU per request per hop, memory and a Cloud Run-shaped 1 CPU/512 MiB run of the generated services, each beside a baseline doing the same work, by the console app build/bench/CloudRunSpace.Bench; artifacts/bench/report.md|json.")
     .Does(() => stages.BenchTarget(configuration));
 
 Task("Default")

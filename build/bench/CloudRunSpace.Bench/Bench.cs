@@ -14,10 +14,12 @@ using static CloudRunSpace.Validation.Stages.ValidationStages;
 namespace CloudRunSpace.Bench;
 
 /// <summary>
-/// Cold start and footprint of the generated services beside bare ASP.NET Core baselines, all published in this run
-/// the way the Dockerfiles publish (Release, linux-x64; ReadyToRun for JIT services); then throughput at fixed
-/// concurrency (wrk, pgbench). Output: artifacts/bench/report.md and report.json, every figure beside its baseline.
-/// The space runs as real processes (the toolkit's LocalSpace: PostgreSQL, fake Google, migrate).
+/// The generated services beside baselines that do the same work, all published in this run the way the Dockerfiles
+/// publish (Release, linux-x64; ReadyToRun for JIT services, Native AOT for the AOT ones): host start against bare
+/// web/webapiaot, first ready against the single-query API (same first connection and query), CPU time per request
+/// of each hop against the bare app doing that hop's work, resident memory, and each service alone in a Cloud
+/// Run-shaped cgroup (1 CPU, 512/384/256 MiB). Every comparison interleaved in rounds. Output:
+/// artifacts/bench/report.md and report.json. The space runs as real processes (the toolkit's LocalSpace).
 /// </summary>
 /// <param name="settings">How much to measure.</param>
 /// <param name="information">Prints a line.</param>
@@ -39,7 +41,6 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             throw new InvalidOperationException("wrk is not installed: apt-get install wrk");
         }
 
-        var pgbench = Measurements.FindTool("pgbench") ?? throw new InvalidOperationException("pgbench is not installed (postgresql package)");
         if (Measurements.FindTool("clang") is null)
         {
             throw new InvalidOperationException("clang is not installed (Native AOT needs it): apt-get install clang zlib1g-dev");
@@ -58,7 +59,8 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         Stages.InstallTarget();
         var jitSpace = new Variant("Bench.Space", new Dictionary<string, string>());
         var aotSpace = new Variant("Bench.Aot", new Dictionary<string, string> { ["native-aot"] = "true" });
-        foreach (var space in new[] { jitSpace, aotSpace })
+        var blazorSpace = new Variant("Bench.Blazor", new Dictionary<string, string> { ["frontend"] = "blazor" });
+        foreach (var space in new[] { jitSpace, aotSpace, blazorSpace })
         {
             Require(Stages.Instantiate(space, Path.Combine(BenchRoot, space.Name), label: space.Name), $"scaffolding {space.Name}");
         }
@@ -70,7 +72,10 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             Require(Stages.Record("bench", $"{name}-new", run, ExitCodeProblem(run)), $"scaffolding dotnet new {template}");
         }
 
-        CopyDirectory(Path.Combine(_paths.Root, "build", "bench", "SingleQueryApi"), Path.Combine(baselines, "SingleQueryApi"));
+        foreach (var baseline in new[] { "SingleQueryApi", "BareRazor", "BareBlazor" })
+        {
+            CopyDirectory(Path.Combine(_paths.Root, "build", "bench", baseline), Path.Combine(baselines, baseline));
+        }
 
         // 2. Publish everything the Dockerfile way (the bare web app gets the same ReadyToRun switch as ours).
         string Project(Variant space, string service) => Path.Combine(BenchRoot, space.Name, "src", $"{space.Name}.{service}", $"{space.Name}.{service}.csproj");
@@ -82,6 +87,10 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             ["bare-web"] = Publish("bare-web", Path.Combine(baselines, "BareWeb", "BareWeb.csproj"), "-p:PublishReadyToRun=true"),
             ["bare-webapiaot"] = Publish("bare-webapiaot", Path.Combine(baselines, "BareAot", "BareAot.csproj")),
             ["single-query"] = Publish("single-query", Path.Combine(baselines, "SingleQueryApi", "SingleQueryApi.csproj")),
+            ["single-query-aot"] = Publish("single-query-aot", Path.Combine(baselines, "SingleQueryApi", "SingleQueryApi.csproj"), "-p:PublishAot=true", "-p:PublishReadyToRun=false"),
+            ["bare-razor"] = Publish("bare-razor", Path.Combine(baselines, "BareRazor", "BareRazor.csproj")),
+            ["frontend-blazor"] = Publish("frontend-blazor", Project(blazorSpace, "Frontend")),
+            ["bare-blazor"] = Publish("bare-blazor", Path.Combine(baselines, "BareBlazor", "BareBlazor.csproj")),
         };
 
         // 3. The space: PostgreSQL, fake Google, migrate and both services, from the published JIT build.
@@ -102,16 +111,16 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         using var http = new HttpClient();
         var token = "Bearer " + http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}")
             .GetAwaiter().GetResult().Trim().Trim('"');
-        var subjects = Subjects(live, published, aotSpace, spaceSettings, token);
+        var subjects = Subjects(live, published, aotSpace, blazorSpace, spaceSettings, token);
         foreach (var subject in subjects)
         {
             subject.SizeMiB = Measurements.DirectoryMiB(subject.PublishDirectory);
         }
 
         ColdStarts(subjects);
-        var load = Throughput(live, published, subjects, token, http);
-        load["pgbench"] = Pgbench(live, pgbench);
-        BenchReport.Write(BenchRoot, settings, subjects, load, information);
+        var hops = HopRounds(live, subjects, token, http);
+        var shaped = CloudRunShaped(subjects, token);
+        BenchReport.Write(BenchRoot, settings, subjects, hops, shaped, IdTokenRequestsDuringLoad, information);
     }
 
     private static void CopyDirectory(string from, string to)
@@ -161,8 +170,23 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         }
     }
 
-    private static List<BenchSubject> Subjects(LocalSpace live, Dictionary<string, string> published, Variant aotSpace, SpaceSettings space, string token)
+    private static List<BenchSubject> Subjects(LocalSpace live, Dictionary<string, string> published, Variant aotSpace, Variant blazorSpace, SpaceSettings space, string token)
     {
+        Dictionary<string, string> Frontend(int port)
+        {
+            var e = live.FrontendEnvironment();
+            e["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+            return e;
+        }
+
+        Dictionary<string, string> BareFrontend(int port)
+        {
+            var e = WithPort(Quiet(), port);
+            e["Backend__BaseUrl"] = live.BackendUrl;
+            e["Backend__Authorization"] = token;
+            return e;
+        }
+
         Dictionary<string, string> Backend(int port)
         {
             var e = live.BackendEnvironment("backend");
@@ -170,18 +194,32 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             return e;
         }
 
+        Dictionary<string, string> SingleQuery(int port)
+        {
+            var e = WithPort(Quiet(), port);
+            e["ConnectionStrings__Database"] = live.ConnectionString;
+            return e;
+        }
+
         var aotBackend = Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend");
+        const string List = "/api/records?limit=50";
         return
         [
             new() { Key = "bare-web", Title = "dotnet new web (JIT, ReadyToRun)", Entry = Path.Combine(published["bare-web"], "BareWeb.dll"), PublishDirectory = published["bare-web"], Environment = p => WithPort(Quiet(), p) },
             new() { Key = "bare-webapiaot", Title = "dotnet new webapiaot (Native AOT)", Entry = Path.Combine(published["bare-webapiaot"], "BareAot"), PublishDirectory = published["bare-webapiaot"], ReadyPath = "/todos", LoadPath = "/todos", Environment = p => WithPort(Quiet(), p) },
-            new() { Key = "backend-jit", Title = "backend (default: JIT, ReadyToRun)", Entry = space.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/ready", LoadPath = "/api/records?limit=50", Baseline = "bare-web", Environment = Backend, Authorization = () => token },
-            new() { Key = "backend-aot", Title = "backend (--native-aot)", Entry = aotBackend, PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/ready", LoadPath = "/api/records?limit=50", Baseline = "bare-web", AotBaseline = "bare-webapiaot", Environment = Backend, Authorization = () => token },
-            // The same two backends timed to /healthz/live, which needs no database: splits start-up into the host
-            // coming up and the first database connection (pool, authentication, first query) behind /healthz/ready.
-            new() { Key = "backend-jit-live", Title = "backend (default), to /healthz/live", Entry = space.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/live", LoadPath = "/healthz/live", Baseline = "bare-web", Environment = Backend },
-            new() { Key = "backend-aot-live", Title = "backend (--native-aot), to /healthz/live", Entry = aotBackend, PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/live", LoadPath = "/healthz/live", Baseline = "bare-web", AotBaseline = "bare-webapiaot", Environment = Backend },
-            new() { Key = "frontend", Title = "frontend (JIT, ReadyToRun)", Entry = space.FrontendDll, PublishDirectory = published["frontend"], ReadyPath = "/", LoadPath = "/", Baseline = "bare-web", Environment = p => { var e = live.FrontendEnvironment(); e["PORT"] = p.ToString(CultureInfo.InvariantCulture); return e; } },
+            // The backend's first-ready baselines: the first request opens the first connection and runs the query.
+            new() { Key = "single-query", Title = "single-query API (JIT, ReadyToRun)", Entry = Path.Combine(published["single-query"], "SingleQueryApi.dll"), PublishDirectory = published["single-query"], Environment = SingleQuery, LoadedRss = true },
+            new() { Key = "single-query-aot", Title = "single-query API (Native AOT)", Entry = Path.Combine(published["single-query-aot"], "SingleQueryApi"), PublishDirectory = published["single-query-aot"], Environment = SingleQuery },
+            new() { Key = "bare-razor", Title = "bare Razor Pages, same page from one HttpClient call", Entry = Path.Combine(published["bare-razor"], "BareRazor.dll"), PublishDirectory = published["bare-razor"], LoadedRss = true, Environment = BareFrontend },
+            new() { Key = "bare-blazor", Title = "bare Blazor static SSR, same page from one HttpClient call", Entry = Path.Combine(published["bare-blazor"], "BareBlazor.dll"), PublishDirectory = published["bare-blazor"], LoadedRss = true, Environment = BareFrontend },
+            // Host start: timed to /healthz/live, which needs no database.
+            new() { Key = "backend-jit-live", Title = "backend (default) host start, to /healthz/live", Entry = space.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/live", LoadPath = "/healthz/live", Baseline = "bare-web", Environment = Backend },
+            new() { Key = "backend-aot-live", Title = "backend (--native-aot) host start, to /healthz/live", Entry = aotBackend, PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/live", LoadPath = "/healthz/live", Baseline = "bare-webapiaot", Environment = Backend },
+            // First ready: /healthz/ready answers once the first connection and query succeeded.
+            new() { Key = "backend-jit", Title = "backend (default) first ready, to /healthz/ready", Entry = space.BackendDll, PublishDirectory = published["backend-jit"], ReadyPath = "/healthz/ready", LoadPath = List, Baseline = "single-query", Environment = Backend, Authorization = () => token, LoadedRss = true },
+            new() { Key = "backend-aot", Title = "backend (--native-aot) first ready, to /healthz/ready", Entry = aotBackend, PublishDirectory = published["backend-aot"], ReadyPath = "/healthz/ready", LoadPath = List, Baseline = "single-query-aot", Environment = Backend, Authorization = () => token },
+            new() { Key = "frontend", Title = "frontend (Razor Pages, default)", Entry = space.FrontendDll, PublishDirectory = published["frontend"], Baseline = "bare-razor", LoadedRss = true, Environment = Frontend },
+            new() { Key = "frontend-blazor", Title = "frontend (--frontend blazor)", Entry = Path.Combine(published["frontend-blazor"], $"{blazorSpace.Name}.Frontend.dll"), PublishDirectory = published["frontend-blazor"], Baseline = "bare-blazor", LoadedRss = true, Environment = Frontend },
         ];
     }
 
@@ -198,21 +236,31 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
                 {
                     subject.StartMs.Add(milliseconds);
                     subject.RssStartMiB.Add(Measurements.ResidentMiB(process.Id));
-                    Requests(subject, port, settings.RequestsBeforeRss);
-                    subject.RssLoadedMiB.Add(Measurements.ResidentMiB(process.Id));
-                    subject.RssLoadedParts.Add(Measurements.ResidentParts(process.Id));
+                    if (subject.LoadedRss)
+                    {
+                        Requests(subject, port, settings.RequestsBeforeRss);
+                        subject.RssLoadedMiB.Add(Measurements.ResidentMiB(process.Id));
+                        subject.RssLoadedParts.Add(Measurements.ResidentParts(process.Id));
+                    }
+
                     process.Stop();
                 }
 
-                information($"bench {repetition}/{settings.Repetitions} {subject.Key}: ready in {milliseconds:0} ms, RSS {subject.RssStartMiB[^1]:0.0} → {subject.RssLoadedMiB[^1]:0.0} MiB after {settings.RequestsBeforeRss} requests");
+                information($"bench {repetition}/{settings.Repetitions} {subject.Key}: ready in {milliseconds:0} ms, RSS {subject.RssStartMiB[^1]:0.0} MiB" +
+                    (subject.LoadedRss ? $" → {subject.RssLoadedMiB[^1]:0.0} MiB after {settings.RequestsBeforeRss} requests" : ""));
             }
         }
     }
 
     // Starts the subject, polls it every 5 ms until the ready path answers 200; returns the process and the milliseconds.
-    private static (ServiceProcess Process, double Milliseconds) Start(BenchSubject subject, int port, string logFile)
+    private static (ServiceProcess Process, double Milliseconds) Start(BenchSubject subject, int port, string logFile, CloudRunShape? shape = null)
     {
         var (file, arguments) = LocalSpace.Launch(subject.Entry);
+        if (shape is not null)
+        {
+            (file, arguments) = shape.Wrap(file, arguments);
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var watch = Stopwatch.StartNew();
         var process = new ServiceProcess(subject.Key, file, arguments, subject.Environment(port), subject.PublishDirectory, logFile);
@@ -264,117 +312,194 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         }
     }
 
-    // wrk at fixed concurrency (the toolkit's runner: the bearer token never on a command line); a run with errors
-    // fails the Bench, since failures are cheap and a rate that includes them measures the wrong thing.
-    private JsonObject Wrk(string url, string? authorization, string log, bool warmUp)
+    // CPU per request of each hop, in rounds: the full path (frontend → backend → PostgreSQL), the bare Razor app on
+    // the same backend, the backend alone and the single-query API, one after the other in every round. Each process's
+    // CPU is read from /proc before and after the run; PostgreSQL's is its postmaster's and every child's.
+    private List<HopRun> HopRounds(LocalSpace live, List<BenchSubject> subjects, string token, HttpClient http)
     {
-        if (warmUp)
+        var dataDirectory = Path.Combine(live.Postgres.Folder, "data");
+        var started = new List<ServiceProcess>();
+        try
         {
-            RunWrk(url, authorization, log.Replace(".log", "-warm-up.log", StringComparison.Ordinal), settings.WarmUpSeconds);
-        }
-
-        var result = RunWrk(url, authorization, log, settings.LoadSeconds);
-        return new JsonObject { ["requestsPerSecond"] = result.RequestsPerSecond, ["p50Ms"] = result.P50Milliseconds, ["p99Ms"] = result.P99Milliseconds };
-    }
-
-    private WrkResult RunWrk(string url, string? authorization, string log, int seconds)
-    {
-        var result = CloudRunSpace.Validation.Load.Wrk.RunAsync(new Uri(url), settings.Concurrency, TimeSpan.FromSeconds(seconds), log, authorization).GetAwaiter().GetResult();
-        return result.Errors is { } errors ? throw new LoggedFailureException($"wrk on {url}: {errors}", log) : result;
-    }
-
-    // Throughput at fixed concurrency: the full path, the backend alone, the one-service baseline, in rounds.
-    private JsonObject Throughput(LocalSpace live, Dictionary<string, string> published, List<BenchSubject> subjects, string token, HttpClient http)
-    {
-        var single = new BenchSubject
-        {
-            Key = "single-query", Entry = Path.Combine(published["single-query"], "SingleQueryApi.dll"), PublishDirectory = published["single-query"],
-            Environment = p => { var e = WithPort(Quiet(), p); e["ConnectionStrings__Database"] = live.ConnectionString; return e; },
-        };
-        var singlePort = FreePorts.Next();
-        var (singleProcess, _) = Start(single, singlePort, Path.Combine(Logs, "single-query.log"));
-        using var singleService = singleProcess;
-        var load = new JsonObject();
-        int IdentityRequests() => (int)JsonNode.Parse(http.GetStringAsync($"{live.FakeGoogleUrl}/fake/stats").GetAwaiter().GetResult())!["identityRequests"]!;
-        var identityBefore = IdentityRequests();
-        double peakFrontendRss = 0, peakBackendRss = 0;
-        var sampling = false;
-        var rounds = new Dictionary<string, List<JsonObject>> { ["fullPath"] = [], ["backendAlone"] = [], ["singleService"] = [] };
-        using (new Timer(_ =>
-        {
-            if (!Volatile.Read(ref sampling))
+            int StartResident(string key)
             {
-                return;
+                var subject = subjects.Single(s => s.Key == key);
+                var port = FreePorts.Next();
+                var (process, _) = Start(subject, port, Path.Combine(Logs, $"{key}-load.log"));
+                started.Add(process);
+                return port;
             }
 
-            try
+            double Postgres() => ProcessCpu.PostgresMilliseconds(dataDirectory);
+            double Backend() => ProcessCpu.Milliseconds(live.Backend.Id);
+            // A page path: the page's process (started here, or the space's own frontend), then the backend and PostgreSQL.
+            (string, string, string?, (string, Func<double>)[], Func<int>) Page(string key, int? port = null, Func<int>? pid = null)
             {
-                peakFrontendRss = Math.Max(peakFrontendRss, Measurements.ResidentMiB(live.Frontend.Id));
-                peakBackendRss = Math.Max(peakBackendRss, Measurements.ResidentMiB(live.Backend.Id));
+                port ??= StartResident(key);
+                var process = started.LastOrDefault();
+                pid ??= () => process!.Id;
+                return (key, $"http://127.0.0.1:{port}/", null, [(key, () => ProcessCpu.Milliseconds(pid())), ("backend", Backend), ("postgres", Postgres)], pid);
             }
-            catch (IOException)
+
+            var singlePort = StartResident("single-query");
+            var single = started[^1];
+            var paths = new (string Path, string Url, string? Authorization, (string Name, Func<double> Cpu)[] Processes, Func<int> Sampled)[]
             {
-                // a process between samples
+                Page("frontend", live.FrontendPort, () => live.Frontend.Id),
+                Page("bare-razor"),
+                Page("frontend-blazor"),
+                Page("bare-blazor"),
+                ("backend-alone", live.BackendUrl + "/api/records?limit=50", token, [("backend", Backend), ("postgres", Postgres)], () => live.Backend.Id),
+                ("single-query", $"http://127.0.0.1:{singlePort}/", null, [("single-query", () => ProcessCpu.Milliseconds(single.Id)), ("postgres", Postgres)], () => single.Id),
+            };
+
+            // One discarded run per path first: tiered compilation is still replacing start-up code in the first seconds.
+            foreach (var path in paths)
+            {
+                RunCleanWrk(path.Url, path.Authorization, Path.Combine(Logs, $"wrk-{path.Path}-warm-up.log"), settings.WarmUpSeconds);
             }
-        }, null, 0, 200))
-        {
+
+            int IdentityRequests() => (int)JsonNode.Parse(http.GetStringAsync($"{live.FakeGoogleUrl}/fake/stats").GetAwaiter().GetResult())!["identityRequests"]!;
+            var identityBefore = IdentityRequests();
+            var runs = new List<HopRun>();
             for (var round = 1; round <= settings.LoadRounds; round++)
             {
-                // The processes stay up between rounds: only the first run of each follows the discarded warm-up.
-                Volatile.Write(ref sampling, true);
-                rounds["fullPath"].Add(Wrk(live.FrontendUrl + "/", null, Path.Combine(Logs, $"wrk-full-path-{round}.log"), warmUp: round == 1));
-                Volatile.Write(ref sampling, false);
-                rounds["backendAlone"].Add(Wrk(live.BackendUrl + "/api/records?limit=50", token, Path.Combine(Logs, $"wrk-backend-{round}.log"), warmUp: round == 1));
-                rounds["singleService"].Add(Wrk($"http://127.0.0.1:{singlePort}/", null, Path.Combine(Logs, $"wrk-single-service-{round}.log"), warmUp: round == 1));
-                information($"bench load round {round}/{settings.LoadRounds}: full path {rounds["fullPath"][^1]["requestsPerSecond"]} req/s, backend alone {rounds["backendAlone"][^1]["requestsPerSecond"]}, single service {rounds["singleService"][^1]["requestsPerSecond"]}");
+                foreach (var path in paths)
+                {
+                    var before = path.Processes.ToDictionary(p => p.Name, p => p.Cpu());
+                    double peak = 0;
+                    using (new Timer(_ =>
+                    {
+                        try
+                        {
+                            peak = Math.Max(peak, Measurements.ResidentMiB(path.Sampled()));
+                        }
+                        catch (IOException)
+                        {
+                            // between samples
+                        }
+                    }, null, 0, 200))
+                    {
+                        var result = RunCleanWrk(path.Url, path.Authorization, Path.Combine(Logs, $"wrk-{path.Path}-{round}.log"), settings.LoadSeconds);
+                        var cpu = path.Processes.ToDictionary(p => p.Name, p => p.Cpu() - before[p.Name]);
+                        runs.Add(new HopRun(path.Path, result.Requests, cpu, peak, result.P50Milliseconds, result.P99Milliseconds));
+                    }
+
+                    var run = runs[^1];
+                    information($"bench hops {round}/{settings.LoadRounds} {path.Path}: {run.Requests} requests, CPU ms/request " +
+                        string.Join(", ", run.CpuMs.Keys.Select(k => $"{k} {run.PerRequest(k):0.000}")));
+                }
+            }
+
+            IdTokenRequestsDuringLoad = IdentityRequests() - identityBefore;
+            return runs;
+        }
+        finally
+        {
+            foreach (var process in started)
+            {
+                process.Stop();
+                process.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The ID tokens the frontend asked the metadata server for during the hop rounds.</summary>
+    public int IdTokenRequestsDuringLoad { get; private set; }
+
+    // Each service alone in a Cloud Run-shaped instance (1 CPU; 512 MiB, the deploy's default, then 384 and 256), under
+    // the same wrk load; the hop it calls runs outside. A limit that kills it or costs errors has not held.
+    private List<ShapedRun> CloudRunShaped(List<BenchSubject> subjects, string token)
+    {
+        var runs = new List<ShapedRun>();
+        if (CloudRunShape.Unavailable() is { } reason)
+        {
+            information($"bench: no Cloud Run-shaped runs: {reason}");
+            runs.Add(new ShapedRun("", 0, 0, 0, 0, 0, 0, 0, 0, false, reason));
+            return runs;
+        }
+
+        foreach (var key in new[] { "frontend", "frontend-blazor", "backend-jit", "backend-aot" })
+        {
+            var subject = subjects.Single(s => s.Key == key);
+            foreach (var memory in new[] { 512, 384, 256 })
+            {
+                runs.Add(ShapedRunOf(subject, memory, subject.Authorization() is null ? null : token));
+                var run = runs[^1];
+                information($"bench Cloud Run-shaped {key} at {memory} MiB: {(run.Held ? "held" : "did not hold")}, {run.Requests} requests, {run.Errors} errors, p99 {run.P99Ms:0.0} ms, peak {run.PeakMiB:0} MiB {run.Note}");
             }
         }
 
-        var identityAfter = IdentityRequests();
-        foreach (var (key, measured) in rounds)
-        {
-            load[key] = BenchReport.MedianOfRounds(measured, rounds["singleService"]);
-        }
-
-        load["fullPath"]!["frontendPeakRssMiB"] = peakFrontendRss;
-        load["fullPath"]!["backendPeakRssMiB"] = peakBackendRss;
-        load["fullPath"]!["idTokenRequestsDuringLoad"] = identityAfter - identityBefore;
-
-        // The generated services turn tiered PGO off; a second frontend with it back on, measured the same way, shows
-        // what that choice is worth.
-        var frontend = subjects.Single(s => s.Key == "frontend");
-        var pgoFrontend = new BenchSubject
-        {
-            Key = "frontend-tiered-pgo", Entry = frontend.Entry, PublishDirectory = frontend.PublishDirectory,
-            Environment = p => { var e = frontend.Environment(p); e["DOTNET_TieredPGO"] = "1"; return e; },
-        };
-        var pgoPort = FreePorts.Next();
-        var (pgoProcess, _) = Start(pgoFrontend, pgoPort, Path.Combine(Logs, "frontend-tiered-pgo.log"));
-        using (pgoProcess)
-        {
-            load["fullPathTieredPgo"] = Wrk($"http://127.0.0.1:{pgoPort}/", null, Path.Combine(Logs, "wrk-full-path-tiered-pgo.log"), warmUp: true);
-            pgoProcess.Stop();
-        }
-
-        singleService.Stop();
-        return load;
+        return runs;
     }
 
-    private JsonObject Pgbench(LocalSpace live, string pgbench)
+    private ShapedRun ShapedRunOf(BenchSubject subject, int memory, string? authorization)
     {
-        var queryFile = Path.Combine(Logs, "pgbench-query.sql");
-        File.WriteAllText(queryFile, BenchSettings.Query + ";\n");
-        var connection = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = live.ConnectionString };
-        var run = Stages.Run(pgbench,
-            ["-n", "-h", "127.0.0.1", "-p", BenchSettings.Text(live.Postgres.Port), "-U", (string)connection["Username"], "-c", BenchSettings.Text(settings.Concurrency),
-             "-j", "2", "-T", BenchSettings.Text(settings.LoadSeconds), "-f", queryFile, LocalSpace.DatabaseName],
-            Path.Combine(Logs, "pgbench.log"), environment: new Dictionary<string, string?> { ["PGPASSWORD"] = (string)connection["Password"] });
-        if (run.ExitCode != 0)
+        CloudRunShape shape;
+        try
         {
-            throw new LoggedFailureException("pgbench failed", run.LogFile);
+            shape = CloudRunShape.Create(subject.Key, memory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ShapedRun(subject.Key, memory, 0, 0, 0, 0, 0, 0, 0, false, $"the cgroup could not be made: {e.Message}");
         }
 
-        var tps = run.Output.Split('\n').First(l => l.StartsWith("tps = ", StringComparison.Ordinal));
-        return new JsonObject { ["transactionsPerSecond"] = double.Parse(tps[6..].Split(' ')[0], CultureInfo.InvariantCulture) };
+        using (shape)
+        {
+            var port = FreePorts.Next();
+            var log = Path.Combine(Logs, $"shaped-{subject.Key}-{memory}");
+            ServiceProcess process;
+            try
+            {
+                (process, _) = Start(subject, port, log + ".log", shape);
+            }
+            catch (LoggedFailureException e)
+            {
+                return new ShapedRun(subject.Key, memory, 0, 0, 0, 0, shape.PeakMiB, 0, shape.LimitHits, false, $"did not start: {e.Message}");
+            }
+
+            using (process)
+            {
+                var url = $"http://127.0.0.1:{port}{subject.LoadPath}";
+                RunWrk(url, authorization, log + "-warm-up-wrk.log", settings.WarmUpSeconds);
+                // The group is charged only for pages first touched inside it (shared files the machine had cached
+                // stay charged elsewhere), so the process's own resident peak is sampled beside it.
+                double peakRss = 0;
+                WrkResult result;
+                using (new Timer(_ =>
+                {
+                    try
+                    {
+                        peakRss = Math.Max(peakRss, Measurements.ResidentMiB(process.Id));
+                    }
+                    catch (IOException)
+                    {
+                        // ended
+                    }
+                }, null, 0, 200))
+                {
+                    result = RunWrk(url, authorization, log + "-wrk.log", settings.LoadSeconds);
+                }
+
+                var survived = !process.HasExited;
+                var shaped = new ShapedRun(subject.Key, memory, result.Requests, result.SocketErrors + result.Non2xxOr3xx, result.P50Milliseconds, result.P99Milliseconds,
+                    shape.PeakMiB, peakRss, shape.LimitHits, survived, survived ? "" : $"ended with exit code {process.ExitCode}");
+                process.Stop();
+                return shaped;
+            }
+        }
+    }
+
+    // wrk at fixed concurrency (the toolkit's runner: the bearer token never on a command line).
+    private WrkResult RunWrk(string url, string? authorization, string log, int seconds) =>
+        CloudRunSpace.Validation.Load.Wrk.RunAsync(new Uri(url), settings.Concurrency, TimeSpan.FromSeconds(seconds), log, authorization).GetAwaiter().GetResult();
+
+    // A run whose answers are not all 2xx fails the Bench: failures are cheap, so CPU per request over them measures
+    // the wrong thing.
+    private WrkResult RunCleanWrk(string url, string? authorization, string log, int seconds)
+    {
+        var result = RunWrk(url, authorization, log, seconds);
+        return result.Errors is { } errors ? throw new LoggedFailureException($"wrk on {url}: {errors}", log) : result;
     }
 }

@@ -6,149 +6,197 @@ using static CloudRunSpace.Bench.Measurements;
 
 namespace CloudRunSpace.Bench;
 
-/// <summary>artifacts/bench/report.md and report.json: every figure beside its baseline as a ratio, and the issue's targets met or missed.</summary>
+/// <summary>artifacts/bench/report.md and report.json: every figure beside its like-for-like baseline as a ratio, and the issue's targets met or missed.</summary>
 public static class BenchReport
 {
-    /// <summary>
-    /// One path's figures over the load rounds: the median of each, every round kept, and (beside the baseline) its
-    /// ratio to the single-service baseline as the median of the rounds' own ratios.
-    /// </summary>
-    /// <param name="measured">The path's rounds.</param>
-    /// <param name="singleService">The baseline's rounds.</param>
-    public static JsonObject MedianOfRounds(List<JsonObject> measured, List<JsonObject> singleService)
-    {
-        double MedianOf(string field) => Median([.. measured.Select(r => (double)r[field]!)]);
-        var result = new JsonObject
-        {
-            ["requestsPerSecond"] = MedianOf("requestsPerSecond"),
-            ["p50Ms"] = MedianOf("p50Ms"),
-            ["p99Ms"] = MedianOf("p99Ms"),
-            ["rounds"] = new JsonArray([.. measured.Select(r => (JsonNode)r.DeepClone())]),
-        };
-        if (!ReferenceEquals(measured, singleService))
-        {
-            result["vsSingleService"] = Math.Round(Median([.. measured.Zip(singleService, (m, s) => (double)m["requestsPerSecond"]! / (double)s["requestsPerSecond"]!)]), 3);
-        }
-
-        return result;
-    }
-
     /// <summary>Writes both files and prints the Markdown.</summary>
     /// <param name="benchRoot">artifacts/bench.</param>
     /// <param name="settings">What was measured.</param>
     /// <param name="subjects">The started subjects with their figures.</param>
-    /// <param name="load">The throughput figures.</param>
+    /// <param name="hops">The CPU-per-request rounds.</param>
+    /// <param name="shaped">The Cloud Run-shaped runs.</param>
+    /// <param name="idTokenRequests">ID tokens the frontend asked for during the rounds.</param>
     /// <param name="information">Prints a line.</param>
-    public static void Write(string benchRoot, BenchSettings settings, List<BenchSubject> subjects, JsonObject load, Action<string> information)
+    public static void Write(string benchRoot, BenchSettings settings, List<BenchSubject> subjects, List<HopRun> hops, List<ShapedRun> shaped, int idTokenRequests, Action<string> information)
     {
         var byKey = subjects.ToDictionary(s => s.Key);
-        static double Ratio(double value, double baseline) => Math.Round(value / baseline, 3);
-        var services = new JsonArray();
         var md = new StringBuilder();
         void Line(FormattableString text) => md.AppendLine(text.ToString(CultureInfo.InvariantCulture));
-        Line($"# Cold start and footprint benchmark");
+        static string Spread(IReadOnlyList<double> values, string format) =>
+            values.Count == 0 ? "–" : $"{Median(values).ToString(format, CultureInfo.InvariantCulture)} ({values.Min().ToString(format, CultureInfo.InvariantCulture)}–{values.Max().ToString(format, CultureInfo.InvariantCulture)})";
+        var targets = new JsonArray();
+        var targetLines = new List<string>();
+        void Target(string name, double value, double limit, string detail)
+        {
+            var met = value <= limit;
+            targets.Add(new JsonObject { ["target"] = name, ["value"] = Math.Round(value, 3), ["limit"] = limit, ["met"] = met });
+            targetLines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"- {(met ? "MET" : "MISSED")}: {name}: {value:0.000}× (limit ≤ {limit}×{(met ? "" : $", over by {(value / limit - 1) * 100:0.#} %")}); {detail}"));
+        }
+
+        Line($"# Benchmark: the generated services beside baselines doing the same work");
         Line($"");
         Line($"{DateTimeOffset.UtcNow:u}, {Environment.ProcessorCount} cores, load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}.");
-        Line($"{settings.Repetitions} interleaved repetitions; start = spawn → first 200 from the ready path (polled every 5 ms); RSS from /proc after start and after {settings.RequestsBeforeRss} sequential requests; each wrk run follows a discarded {settings.WarmUpSeconds} s run.");
+        Line($"Medians with (min–max) over {settings.Repetitions} interleaved start repetitions and {settings.LoadRounds} load rounds; wrk -t2 -c{settings.Concurrency}, {settings.LoadSeconds} s per measured run after one discarded {settings.WarmUpSeconds} s run per path.");
         Line($"");
-        Line($"| service | start median ms (min–max) | × baseline | RSS start MiB | RSS after load MiB | × baseline | publish MiB | × baseline |");
-        Line($"|---|---|---|---|---|---|---|---|");
+
+        // Starts: each beside its baseline; the ratio of medians.
+        Line($"## Start (spawn → first 200 of the ready path, polled every 5 ms)");
+        Line($"");
+        Line($"| subject | ms | baseline | × baseline |");
+        Line($"|---|---|---|---|");
+        var services = new JsonArray();
         foreach (var s in subjects)
         {
             var node = new JsonObject
             {
-                ["key"] = s.Key,
-                ["title"] = s.Title,
+                ["key"] = s.Key, ["title"] = s.Title, ["baseline"] = s.Baseline,
                 ["startMs"] = new JsonObject { ["median"] = Median(s.StartMs), ["min"] = s.StartMs.Min(), ["max"] = s.StartMs.Max(), ["all"] = new JsonArray([.. s.StartMs.Select(v => (JsonNode)Math.Round(v, 1))]) },
                 ["rssStartMiB"] = Median(s.RssStartMiB),
-                ["rssLoadedMiB"] = Median(s.RssLoadedMiB),
                 ["publishMiB"] = Math.Round(s.SizeMiB, 1),
             };
-            var baselines = new[] { s.Baseline, s.AotBaseline }.Where(k => k != "").ToList();
-            foreach (var baselineKey in baselines)
+            if (s.LoadedRss)
             {
-                var b = byKey[baselineKey];
-                node[$"vs_{baselineKey}"] = new JsonObject
-                {
-                    ["start"] = Ratio(Median(s.StartMs), Median(b.StartMs)),
-                    ["rssLoaded"] = Ratio(Median(s.RssLoadedMiB), Median(b.RssLoadedMiB)),
-                    ["publishSize"] = Ratio(s.SizeMiB, b.SizeMiB),
-                };
+                node["rssLoadedMiB"] = Median(s.RssLoadedMiB);
+            }
+
+            var ratio = s.Baseline == "" ? double.NaN : Median(s.StartMs) / Median(byKey[s.Baseline].StartMs);
+            if (s.Baseline != "")
+            {
+                node["startVsBaseline"] = Math.Round(ratio, 3);
             }
 
             services.Add(node);
-            string R(string what) => baselines.Count == 0 ? "baseline" : string.Join(" / ", baselines.Select(k => $"{node[$"vs_{k}"]![what]} ({k})"));
-            Line($"| {s.Title} | {Median(s.StartMs):0} ({s.StartMs.Min():0}–{s.StartMs.Max():0}) | {R("start")} | {Median(s.RssStartMiB):0.0} | {Median(s.RssLoadedMiB):0.0} | {R("rssLoaded")} | {s.SizeMiB:0.0} | {R("publishSize")} |");
+            Line($"| {s.Title} | {Spread(s.StartMs, "0")} | {(s.Baseline == "" ? "(a baseline)" : s.Baseline)} | {(s.Baseline == "" ? "" : ratio.ToString("0.000", CultureInfo.InvariantCulture))} |");
         }
 
+        double StartRatio(string key) => Median(byKey[key].StartMs) / Median(byKey[byKey[key].Baseline].StartMs);
+        Target("host start, default backend ÷ bare web (JIT)", StartRatio("backend-jit-live"), 1.10, "spawn → /healthz/live against spawn → / of dotnet new web");
+        Target("host start, --native-aot backend ÷ webapiaot", StartRatio("backend-aot-live"), 1.25, "spawn → /healthz/live against spawn → /todos of dotnet new webapiaot");
+        Target("first ready, default backend ÷ single-query API (JIT)", StartRatio("backend-jit"), 1.10, "both open their first connection and run a query");
+        Target("first ready, --native-aot backend ÷ single-query API (AOT)", StartRatio("backend-aot"), 1.10, "both open their first connection and run a query");
+
+        // Memory.
         Line($"");
-        Line($"### Where resident memory goes, after {settings.RequestsBeforeRss} requests (median MiB, /proc/PID/smaps)");
+        Line($"## Resident memory (MiB)");
         Line($"");
-        Line($"| service | mapped files (runtime, framework, app) | JIT-compiled code | heap, native, stacks |");
+        Line($"| subject | after start | after {settings.RequestsBeforeRss} sequential requests | peak under the wrk load |");
         Line($"|---|---|---|---|");
-        foreach (var s in subjects)
+        // A page's path is named after its subject; the backend alone ran the JIT backend.
+        List<double> PeakOf(string key) => [.. hops.Where(h => h.Path == (key == "backend-jit" ? "backend-alone" : key)).Select(h => h.PeakRssMiB)];
+        foreach (var s in subjects.Where(s => s.LoadedRss))
         {
-            double Part(Func<RssBreakdown, double> part) => Median([.. s.RssLoadedParts.Select(part)]);
-            Line($"| {s.Title} | {Part(p => p.FilesMiB):0.0} | {Part(p => p.JitCodeMiB):0.0} | {Part(p => p.OtherMiB):0.0} |");
-            services.First(n => (string)n!["key"]! == s.Key)!["rssLoadedPartsMiB"] = new JsonObject
+            Line($"| {s.Title} | {Spread(s.RssStartMiB, "0.0")} | {Spread(s.RssLoadedMiB, "0.0")} | {Spread(PeakOf(s.Key), "0.0")} |");
+        }
+
+        Line($"");
+        md.AppendLine("Where it goes after the requests (median MiB, /proc/PID/smaps): " + string.Join("; ", subjects.Where(s => s.LoadedRss).Select(s =>
+            string.Create(CultureInfo.InvariantCulture, $"{s.Key}: files {Median([.. s.RssLoadedParts.Select(p => p.FilesMiB)]):0.0}, JIT code {Median([.. s.RssLoadedParts.Select(p => p.JitCodeMiB)]):0.0}, heap/native/stacks {Median([.. s.RssLoadedParts.Select(p => p.OtherMiB)]):0.0}"))) + ".");
+        foreach (var frontend in new[] { "frontend", "frontend-blazor" })
+        {
+            var bare = byKey[frontend].Baseline;
+            Target($"{frontend} RSS after {settings.RequestsBeforeRss} requests ÷ {bare}", Median(byKey[frontend].RssLoadedMiB) / Median(byKey[bare].RssLoadedMiB), 1.20,
+                string.Create(CultureInfo.InvariantCulture, $"{Median(byKey[frontend].RssLoadedMiB):0.0} against {Median(byKey[bare].RssLoadedMiB):0.0} MiB; peak under load {Median(PeakOf(frontend)):0.0} against {Median(PeakOf(bare)):0.0} MiB"));
+        }
+
+        // CPU per request, per hop, per round; ratios are medians of each round's own ratio.
+        Line($"");
+        Line($"## CPU per request (ms, user + system, from /proc)");
+        Line($"");
+        Line($"| path | process | CPU ms / request | p50 ms | p99 ms |");
+        Line($"|---|---|---|---|---|");
+        var hopJson = new JsonArray();
+        foreach (var path in hops.Select(h => h.Path).Distinct())
+        {
+            var runs = hops.Where(h => h.Path == path).ToList();
+            foreach (var process in runs[0].CpuMs.Keys)
             {
-                ["files"] = Math.Round(Part(p => p.FilesMiB), 1), ["jitCode"] = Math.Round(Part(p => p.JitCodeMiB), 1), ["other"] = Math.Round(Part(p => p.OtherMiB), 1),
-            };
+                Line($"| {path} | {process} | {Spread([.. runs.Select(r => r.PerRequest(process))], "0.000")} | | |");
+            }
+
+            Line($"| {path} | **all** | {Spread([.. runs.Select(r => r.TotalPerRequest)], "0.000")} | {Spread([.. runs.Select(r => r.P50Ms)], "0.00")} | {Spread([.. runs.Select(r => r.P99Ms)], "0.00")} |");
+            hopJson.Add(new JsonObject
+            {
+                ["path"] = path,
+                ["rounds"] = new JsonArray([.. runs.Select(r => (JsonNode)new JsonObject
+                {
+                    ["requests"] = r.Requests, ["p50Ms"] = r.P50Ms, ["p99Ms"] = r.P99Ms, ["peakRssMiB"] = Math.Round(r.PeakRssMiB, 1),
+                    ["cpuMsPerRequest"] = new JsonObject([.. r.CpuMs.Keys.Select(k => KeyValuePair.Create(k, (JsonNode?)Math.Round(r.PerRequest(k), 4)))]),
+                })]),
+            });
         }
 
-        var full = load["fullPath"]!.AsObject();
-        var singleRps = (double)load["singleService"]!["requestsPerSecond"]!;
-        var pgTps = (double)load["pgbench"]!["transactionsPerSecond"]!;
-        var pgoRps = (double)load["fullPathTieredPgo"]!["requestsPerSecond"]!;
-        full["vsPgbench"] = Ratio((double)full["requestsPerSecond"]!, pgTps);
-        load["fullPathTieredPgo"]!["vsSingleService"] = Ratio(pgoRps, singleRps);
-        load["fullPathTieredPgo"]!["vsFullPath"] = Ratio(pgoRps, (double)full["requestsPerSecond"]!);
-        load["singleService"]!["vsPgbench"] = Ratio(singleRps, pgTps);
+        double RoundRatio(string path, Func<HopRun, double> value, string basePath, Func<HopRun, double> baseValue) =>
+            Median([.. hops.Where(h => h.Path == path).Zip(hops.Where(h => h.Path == basePath), (m, b) => value(m) / baseValue(b))]);
+        var backendCpu = RoundRatio("backend-alone", r => r.PerRequest("backend"), "single-query", r => r.PerRequest("single-query"));
+        var sumCpu = RoundRatio("frontend", r => r.TotalPerRequest, "single-query", r => r.TotalPerRequest);
         Line($"");
-        Line($"## Throughput, wrk -t2 -c{settings.Concurrency} -d{settings.LoadSeconds}s (pgbench -c{settings.Concurrency} -j2, same query)");
-        Line($"");
-        Line($"| path | req/s | p50 ms | p99 ms | × single service | × pgbench |");
-        Line($"|---|---|---|---|---|---|");
-        foreach (var (key, title) in new[] { ("fullPath", "frontend page → backend → PostgreSQL"), ("fullPathTieredPgo", "the same, frontend with DOTNET_TieredPGO=1"), ("backendAlone", "backend /api/records alone (with token)"), ("singleService", "single minimal API, same query (baseline)") })
+        Line($"A page path is the page's process, the backend and PostgreSQL. The sum of the default frontend's path against the single-query API with its PostgreSQL: {sumCpu:0.000}× (median of the rounds' ratios).");
+        foreach (var frontend in new[] { "frontend", "frontend-blazor" })
         {
-            var l = load[key]!;
-            Line($"| {title} | {(double)l["requestsPerSecond"]!:0} | {(double)l["p50Ms"]!:0.00} | {(double)l["p99Ms"]!:0.00} | {l["vsSingleService"]?.ToString() ?? "1"} | {Ratio((double)l["requestsPerSecond"]!, pgTps)} |");
+            var bare = byKey[frontend].Baseline;
+            Target($"CPU per request, {frontend} ÷ {bare}", RoundRatio(frontend, r => r.PerRequest(frontend), bare, r => r.PerRequest(bare)), 1.30,
+                "the page's own process, both calling the same backend");
         }
 
-        Line($"| pgbench, the database's ceiling | {pgTps:0} | | | {Ratio(pgTps, singleRps)} | 1 |");
-        Line($"");
-        string Rounds(string key) => string.Join(", ", load[key]!["rounds"]!.AsArray().Select(r => ((double)r!["requestsPerSecond"]!).ToString("0", CultureInfo.InvariantCulture)));
-        Line($"Medians of {settings.LoadRounds} rounds; each round ran the three paths one after the other, and \"× single service\" is the median of each round's own ratio. Per round, req/s: full path {Rounds("fullPath")}; backend alone {Rounds("backendAlone")}; single service {Rounds("singleService")}. The TieredPGO row is one run after the rounds. Every wrk run got only 2xx answers and no socket errors (any other outcome fails the Bench).");
-        Line($"");
-        Line($"ID tokens the frontend asked the metadata server for during the full-path load: {full["idTokenRequestsDuringLoad"]} (one per token lifetime expected, not one per request).");
-        Line($"Peak RSS during the full-path load: frontend {(double)full["frontendPeakRssMiB"]!:0.0} MiB, backend {(double)full["backendPeakRssMiB"]!:0.0} MiB.");
-        Line($"");
+        Target("CPU per request, backend ÷ single-query API", backendCpu, 1.30, "the backend alone (with a token) against the single-query API");
 
-        // The issue's targets, each met or missed by how much.
-        var targets = new JsonArray();
-        void Target(string name, double value, double limit, bool atMost, string unit)
+        // Cloud Run-shaped runs.
+        Line($"");
+        Line($"## Alone in a Cloud Run-shaped instance (cgroup v1: cpuset of 1 CPU, memory limit, no swap)");
+        Line($"");
+        var shapedJson = new JsonArray([.. shaped.Select(r => (JsonNode)JsonSerializer.SerializeToNode(r)!)]);
+        if (shaped is [{ Service: "" } unavailable])
         {
-            var met = atMost ? value <= limit : value >= limit;
-            targets.Add(new JsonObject { ["target"] = name, ["value"] = Math.Round(value, 3), ["limit"] = limit, ["met"] = met });
-            Line($"- {(met ? "MET" : "MISSED")}: {name}: {value:0.###}{unit} (limit {(atMost ? "≤" : "≥")} {limit}{unit}{(met ? "" : $", off by {Math.Abs(value - limit):0.###}{unit}")})");
+            Line($"Not measured: {unavailable.Note}.");
+        }
+        else
+        {
+            Line($"| service | limit MiB | held | requests | errors | p50 ms | p99 ms | group peak MiB | process RSS peak MiB | limit hits | note |");
+            Line($"|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var r in shaped)
+            {
+                Line($"| {r.Service} | {r.MemoryMiB} | {(r.Held ? "yes" : "NO")} | {r.Requests} | {r.Errors} | {r.P50Ms:0.00} | {r.P99Ms:0.00} | {r.PeakMiB:0} | {r.PeakRssMiB:0} | {r.LimitHits} | {r.Note} |");
+            }
+
+            Line($"");
+            foreach (var service in shaped.Select(r => r.Service).Distinct())
+            {
+                var at512 = shaped.Single(r => r.Service == service && r.MemoryMiB == 512);
+                var smallest = shaped.Where(r => r.Service == service && r.Held).Select(r => r.MemoryMiB).DefaultIfEmpty(0).Min();
+                Line($"- {service}: {(at512.Held ? "holds" : "DOES NOT HOLD")} at 512 MiB; the smallest limit that holds: {(smallest == 0 ? "none of 256/384/512" : $"{smallest} MiB")}.");
+                targets.Add(new JsonObject { ["target"] = $"{service} holds at 512 MiB, 1 CPU", ["met"] = at512.Held, ["smallestHoldingMiB"] = smallest });
+                targetLines.Add($"- {(at512.Held ? "MET" : "MISSED")}: {service} alone at 1 CPU / 512 MiB under the load: {at512.Errors} errors, {(at512.Survived ? "running" : "killed")}; smallest that holds {smallest} MiB");
+            }
         }
 
+        // Publish sizes, ID tokens.
+        Line($"");
+        Line($"## Publish size (MiB)");
+        Line($"");
+        Line($"| subject | MiB | × baseline |");
+        Line($"|---|---|---|");
+        foreach (var s in subjects.Where(s => !s.Key.EndsWith("-live", StringComparison.Ordinal)))
+        {
+            Line($"| {s.Title} | {s.SizeMiB:0.0} | {(s.Baseline == "" ? "" : (s.SizeMiB / byKey[s.Baseline].SizeMiB).ToString("0.00", CultureInfo.InvariantCulture) + $" ({s.Baseline})")} |");
+        }
+
+        Line($"");
+        Line($"ID tokens the frontend asked the metadata server for during {settings.LoadRounds} rounds of load: {idTokenRequests} (one per token lifetime expected, not one per request).");
+        Line($"");
         Line($"## Targets");
         Line($"");
-        double StartOf(string key) => Median(byKey[key].StartMs);
-        Target("default backend start ÷ bare web", StartOf("backend-jit") / StartOf("bare-web"), 1.3, true, "×");
-        Target("--native-aot backend start ÷ bare web", StartOf("backend-aot") / StartOf("bare-web"), 0.5, true, "×");
-        Target("--native-aot backend start ÷ bare webapiaot", StartOf("backend-aot") / StartOf("bare-webapiaot"), 1.5, true, "×");
-        foreach (var key in new[] { "backend-jit", "backend-aot", "frontend" })
+        foreach (var line in targetLines)
         {
-            Target($"{key} RSS after {settings.RequestsBeforeRss} requests", Median(byKey[key].RssLoadedMiB), 120, true, " MiB");
+            md.AppendLine(line);
         }
 
-        Target("frontend peak RSS under wrk load", (double)full["frontendPeakRssMiB"]!, 120, true, " MiB");
-        Target("backend peak RSS under wrk load", (double)full["backendPeakRssMiB"]!, 120, true, " MiB");
-        Target("full-path throughput ÷ single service", (double)full["vsSingleService"]!, 0.4, false, "×");
-
-        var json = new JsonObject { ["repetitions"] = settings.Repetitions, ["concurrency"] = settings.Concurrency, ["services"] = services, ["load"] = load.DeepClone(), ["targets"] = targets };
+        var json = new JsonObject
+        {
+            ["repetitions"] = settings.Repetitions, ["loadRounds"] = settings.LoadRounds, ["concurrency"] = settings.Concurrency,
+            ["services"] = services, ["hops"] = hopJson, ["cpuSumVsSingleQuery"] = Math.Round(sumCpu, 3), ["cloudRunShaped"] = shapedJson,
+            ["idTokenRequestsDuringLoad"] = idTokenRequests, ["targets"] = targets,
+        };
         File.WriteAllText(Path.Combine(benchRoot, "report.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(Path.Combine(benchRoot, "report.md"), md.ToString());
         information(md.ToString());

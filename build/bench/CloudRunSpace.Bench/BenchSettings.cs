@@ -7,22 +7,20 @@ namespace CloudRunSpace.Bench;
 /// <param name="Configuration">The configuration the template pack is packed in.</param>
 /// <param name="Repetitions">Interleaved cold-start repetitions of every subject.</param>
 /// <param name="RequestsBeforeRss">Sequential requests before resident memory is read again.</param>
-/// <param name="Concurrency">wrk connections and pgbench clients.</param>
-/// <param name="LoadSeconds">Length of each measured wrk and pgbench run.</param>
+/// <param name="Concurrency">wrk connections.</param>
+/// <param name="LoadSeconds">Length of each measured wrk run.</param>
 /// <param name="WarmUpSeconds">
 /// Length of the discarded wrk run before each path's first measurement: tiered compilation is still replacing start-up
 /// code for the first seconds, and that is a start-up cost, not throughput.
 /// </param>
 /// <param name="LoadRounds">
-/// Throughput rounds: each measures the full path, the backend alone and the single-service baseline one after the
-/// other, so a busy moment of a shared machine hits all three alike; ratios are the median of the rounds' own ratios.
+/// CPU-per-request rounds: each loads the full path, the bare Razor app, the backend alone and the single-query API
+/// one after the other, so a busy moment of a shared machine hits all alike; ratios are medians over the rounds.
 /// </param>
 public sealed record BenchSettings(
     string Root, string Configuration, int Repetitions = 7, int RequestsBeforeRss = 2000, int Concurrency = 16,
-    int LoadSeconds = 15, int WarmUpSeconds = 10, int LoadRounds = 3)
+    int LoadSeconds = 6, int WarmUpSeconds = 5, int LoadRounds = 7)
 {
-    /// <summary>The query the single-service baseline and pgbench run, the space's own list query.</summary>
-    public const string Query = "SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT 50";
 
     /// <summary>Reads --root DIR, --configuration NAME and --quick.</summary>
     /// <param name="args">The command line.</param>

@@ -21,11 +21,11 @@ public sealed class BenchSubject
     /// <summary>The path the sequential requests go to.</summary>
     public string LoadPath { get; init; } = "/";
 
-    /// <summary>The key of the subject it is compared with ("" for a baseline).</summary>
+    /// <summary>The key of the baseline doing the same work, which it is compared with ("" for a baseline).</summary>
     public string Baseline { get; init; } = "";
 
-    /// <summary>A second baseline (the AOT backend against webapiaot), or "".</summary>
-    public string AotBaseline { get; init; } = "";
+    /// <summary>Whether resident memory is read again after the sequential requests.</summary>
+    public bool LoadedRss { get; init; }
 
     /// <summary>Its settings for a port.</summary>
     public Func<int, Dictionary<string, string>> Environment { get; init; } = _ => [];
