@@ -77,6 +77,12 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             CopyDirectory(Path.Combine(_paths.Root, "build", "bench", baseline), Path.Combine(baselines, baseline));
         }
 
+        // The bare pages serve the frontend's own static files (stylesheet, icon), as its page links them.
+        foreach (var bare in new[] { "BareRazor", "BareBlazor" })
+        {
+            CopyDirectory(Path.Combine(BenchRoot, jitSpace.Name, "src", $"{jitSpace.Name}.Frontend", "wwwroot"), Path.Combine(baselines, bare, "wwwroot"));
+        }
+
         // 2. Publish everything the Dockerfile way (the bare web app gets the same ReadyToRun switch as ours).
         string Project(Variant space, string service) => Path.Combine(BenchRoot, space.Name, "src", $"{space.Name}.{service}", $"{space.Name}.{service}.csproj");
         var published = new Dictionary<string, string>
