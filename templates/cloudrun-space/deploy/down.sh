@@ -81,13 +81,8 @@ fi
 failures=0
 # remove DESCRIBE_ARGS -- DELETE_ARGS: deletes, and counts a failure only if the resource is still there.
 remove() {
-  local describe=() delete=()
-  while [[ $1 != -- ]]; do
-    describe+=("$1")
-    shift
-  done
-  shift
-  delete=("$@")
+  split_args "$@"
+  local describe=("${ARGS_BEFORE[@]}") delete=("${ARGS_AFTER[@]}")
   if gc "${delete[@]}" --quiet; then
     return 0
   fi

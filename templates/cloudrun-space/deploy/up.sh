@@ -21,7 +21,9 @@
 # TRUSTED_IP_RANGES admitted) and turns the frontend's ingress to internal-and-cloud-load-balancing; it
 # prints the address DOMAIN's DNS A record must point at. Set back to direct, the next run restores
 # ingress all and deletes the load balancer and the policy. STATIC_EGRESS_IP=true gives Cloud NAT a
-# reserved address (printed, for partners' allow-lists); false releases it.
+# reserved address (printed, for partners' allow-lists); false releases it. BINARY_AUTHORIZATION=true
+# deploys the services and the migration job with --binary-authorization=default and imports a project
+# policy that admits only images with the built-by-cloud-build attestation; false admits every image again.
 #
 # Idempotent: what exists is left as it is, so a second run creates nothing. Settings edited in the env
 # file since reach what exists on the next run, which prints each difference (e.g. 'BACKEND_MEMORY:
@@ -64,6 +66,7 @@ enable_apis() {
     secretmanager.googleapis.com iam.googleapis.com storage.googleapis.com)
   [[ $EGRESS == connector ]] && apis+=(vpcaccess.googleapis.com)
   if any_scheduled_job; then apis+=(cloudscheduler.googleapis.com); fi
+  [[ $BINARY_AUTHORIZATION == false ]] || apis+=(binaryauthorization.googleapis.com)
   gc services enable "${apis[@]}"
 }
 
@@ -107,6 +110,7 @@ reconcile_services() {
   reconcile_service BACKEND "$BACKEND_SERVICE"
   reconcile_service FRONTEND "$FRONTEND_SERVICE"
   reconcile_frontend_edge
+  reconcile_binauthz_services
   if [[ $DRY_RUN == false && $SERVICE_INVOKER_IAM_DISABLED != true ]]; then
     log "making the frontend public (turning its invoker IAM check off)"
     gc_public run services update "$FRONTEND_SERVICE" "--region=$REGION" --no-invoker-iam-check
@@ -128,11 +132,13 @@ reconcile_backend_pool_size
 ensure_data_protection
 ensure_build_source_bucket
 first_release
+# After the first build: Cloud Build makes the built-by-cloud-build attestor the policy names with it.
+ensure_binauthz_policy
 # The load balancer before the frontend's ingress turns to it; with EDGE=direct the ingress is all again
 # before what an earlier EDGE=load-balancer made is deleted.
 ensure_edge
 reconcile_services
-[[ $EDGE == load-balancer ]] || remove_edge _delete_existing
+[[ $EDGE == load-balancer ]] || remove_edge delete_if_exists
 [[ $RELEASED == true ]] || ensure_added_entries
 grant_deployer_run_roles
 grant_added_run_roles

@@ -61,14 +61,12 @@ public sealed class EdgeTests
         Assert.Equal(11 + 6, made.Count); // 11 pieces, the policy's 5 rules and its default rule
 
         // A second run changes nothing.
-        var before = gcloud.Calls().Count;
-        await gcloud.UpAsync(space);
-        Assert.DoesNotContain(gcloud.Since(before), c => Changes(c) && c.Argv.Any(a => a.Contains(Prefix, StringComparison.Ordinal) || a.StartsWith("--ingress", StringComparison.Ordinal)));
+        Assert.DoesNotContain(await gcloud.UpCallsAsync(space), c => Changes(c) && c.Argv.Any(a => a.Contains(Prefix, StringComparison.Ordinal) || a.StartsWith("--ingress", StringComparison.Ordinal)));
         Assert.Equal(made, EdgeResources(gcloud));
 
         // A changed Armor setting updates the rules in place; nothing is made again.
         space.WriteEnv("prod", settings: new Dictionary<string, string?>(LoadBalancer(trusted: null)) { ["WAF_SENSITIVITY"] = "2" });
-        before = gcloud.Calls().Count;
+        var before = gcloud.Calls().Count;
         var edited = await gcloud.UpAsync(space);
         var editCalls = gcloud.Since(before).Where(Changes).ToList();
         Assert.DoesNotContain(editCalls, c => c.Words.Contains("create"));
@@ -88,9 +86,7 @@ public sealed class EdgeTests
         Assert.Empty(EdgeResources(gcloud));
 
         // A second direct run has nothing to delete.
-        before = gcloud.Calls().Count;
-        await gcloud.UpAsync(space);
-        Assert.DoesNotContain(gcloud.Since(before), c => Changes(c) && c.Argv.Any(a => a.Contains(Prefix, StringComparison.Ordinal) || a.StartsWith("--ingress", StringComparison.Ordinal)));
+        Assert.DoesNotContain(await gcloud.UpCallsAsync(space), c => Changes(c) && c.Argv.Any(a => a.Contains(Prefix, StringComparison.Ordinal) || a.StartsWith("--ingress", StringComparison.Ordinal)));
     }
 
     [Fact]

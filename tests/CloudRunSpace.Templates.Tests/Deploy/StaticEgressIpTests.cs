@@ -35,21 +35,17 @@ public sealed class StaticEgressIpTests
         Assert.True(calls.ToList().IndexOf(reserve) < calls.ToList().IndexOf(nat));
         Assert.Matches(@"Outbound IP \(for allow-lists\): 34\.\d+\.\d+\.\d+", up.StandardOutput);
 
-        var before = gcloud.Calls().Count;
-        await gcloud.UpAsync(space);
-        Assert.DoesNotContain(gcloud.Since(before), TouchesEgress);
+        Assert.DoesNotContain(await gcloud.UpCallsAsync(space), TouchesEgress);
 
         space.WriteEnv("prod", connector: connector);
-        before = gcloud.Calls().Count;
+        var before = gcloud.Calls().Count;
         var off = await gcloud.UpAsync(space);
         var offCalls = gcloud.Since(before).Where(TouchesEgress).Select(c => string.Join(' ', c.Words.Take(4))).ToList();
         Assert.Equal(["compute routers nats update", "compute addresses delete " + Address], offCalls);
         Assert.DoesNotContain(gcloud.Resources(), r => r.Contains(Address, StringComparison.Ordinal));
         Assert.DoesNotContain("Outbound IP", off.StandardOutput, StringComparison.Ordinal);
 
-        before = gcloud.Calls().Count;
-        await gcloud.UpAsync(space);
-        Assert.DoesNotContain(gcloud.Since(before), TouchesEgress);
+        Assert.DoesNotContain(await gcloud.UpCallsAsync(space), TouchesEgress);
     }
 
     [Fact]

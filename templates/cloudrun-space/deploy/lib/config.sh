@@ -348,5 +348,10 @@ validate_settings() {
   BINARY_AUTHORIZATION=${BINARY_AUTHORIZATION:-false}
   [[ $BINARY_AUTHORIZATION == true || $BINARY_AUTHORIZATION == false ]] ||
     _bad "BINARY_AUTHORIZATION=$BINARY_AUTHORIZATION: expected true or false"
+  # Cloud Build attests only the images cloudbuild.yaml lists under images:, names known before the build;
+  # the added entries' images are pushed by the build-added step and would be refused.
+  if [[ $BINARY_AUTHORIZATION == true ]] && ((${#ADDED_ENTRIES[@]} > 0)); then
+    _bad "BINARY_AUTHORIZATION=true admits only images Cloud Build attested, and the images of the entries added in space/ (${ADDED_ENTRIES[*]}) have no attestation: cloudbuild.yaml's build-added step pushes them itself, and only images listed under images: are attested. Leave BINARY_AUTHORIZATION=false in a space with added entries (see the README, Operations)"
+  fi
   derive_names
 }

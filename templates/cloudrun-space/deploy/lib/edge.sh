@@ -118,17 +118,14 @@ ensure_edge_certificate() {
 
 # _ensure_global WHAT DESCRIBE_ARGS -- CREATE_ARGS: creates a resource unless it exists (WHAT names it in the log).
 _ensure_global() {
-  local what=$1 describe=()
+  local what=$1
   shift
-  while [[ $1 != -- ]]; do
-    describe+=("$1")
-    shift
-  done
-  shift
+  split_args "$@"
+  local describe=("${ARGS_BEFORE[@]}") create=("${ARGS_AFTER[@]}")
   if exists "${describe[@]}"; then
     log "$what exists"
   else
-    gc "$@"
+    gc "${create[@]}"
   fi
 }
 
@@ -176,21 +173,8 @@ reconcile_frontend_edge() {
     "--update-env-vars=FrontEnd__ProxyHops=$(edge_proxy_hops)"
 }
 
-# _delete_existing DESCRIBE_ARGS -- DELETE_ARGS: deletes what exists (up.sh turning a setting off).
-_delete_existing() {
-  local describe=()
-  while [[ $1 != -- ]]; do
-    describe+=("$1")
-    shift
-  done
-  shift
-  if exists "${describe[@]}"; then
-    gc "$@" --quiet
-  fi
-}
-
 # remove_edge REMOVER: deletes the load balancer and its policy, each piece before what it uses, with
-# REMOVER (DESCRIBE_ARGS -- DELETE_ARGS): _delete_existing from up.sh, down.sh's remove.
+# REMOVER (DESCRIBE_ARGS -- DELETE_ARGS): delete_if_exists (lib/entries.sh) from up.sh, down.sh's remove.
 remove_edge() {
   local remover=$1 kind name scope cert
   # The certificate in use, whatever DOMAIN says now (it may have been cleared with EDGE=direct).

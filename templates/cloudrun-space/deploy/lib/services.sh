@@ -143,6 +143,7 @@ migrate_job_flags() {
     "--set-secrets=$secrets,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "${env_vars[@]}")"
   vpc_egress_flags private-ranges-only
+  binauthz_flags
 }
 
 # backend_deploy_flags IMAGE: private API, reachable only from the VPC and only by the frontend's account.
@@ -171,6 +172,7 @@ backend_deploy_flags() {
     "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$(entry_callers backend)" "${calls[@]}")"
   vpc_egress_flags private-ranges-only
+  binauthz_flags
 }
 
 # frontend_deploy_flags IMAGE: public UI (with the address of each added service it may call:
@@ -208,6 +210,7 @@ frontend_deploy_flags() {
       "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH" \
       "FrontEnd__ProxyHops=$(edge_proxy_hops)" "${calls[@]}")"
   vpc_egress_flags all-traffic "$FRONTEND_SUBNET"
+  binauthz_flags
 }
 
 # Deploys (create or update) the migration job and runs it to completion: a failed migration fails the
