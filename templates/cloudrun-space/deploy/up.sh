@@ -138,7 +138,10 @@ ensure_binauthz_policy
 # before what an earlier EDGE=load-balancer made is deleted.
 ensure_edge
 reconcile_services
-[[ $EDGE == load-balancer ]] || remove_edge delete_if_exists
+# The edge's address is made first and deleted last: without it, nothing of a load balancer is left.
+if [[ $EDGE == direct ]] && exists_even_in_dry_run compute addresses describe "$EDGE_ADDRESS" --global; then
+  remove_edge delete_if_exists
+fi
 [[ $RELEASED == true ]] || ensure_added_entries
 grant_deployer_run_roles
 grant_added_run_roles
