@@ -3,8 +3,9 @@
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
 # order: trigger, the services and jobs added in space/ (with their scheduler jobs, accounts, bindings and
-# IAM database users; also those of entries no longer listed), services and job, secrets, the Data Protection key bucket (with its keys), the build
-# source bucket, images, connector, NAT, router, service-networking peering, address, subnets, network,
+# IAM database users; also those of entries no longer listed), the load balancer and its Cloud Armor policy
+# (EDGE=load-balancer), services and job, secrets, the Data Protection key bucket (with its keys), the build
+# source bucket, images, connector, NAT, router, the NAT's reserved address (STATIC_EGRESS_IP=true), service-networking peering, address, subnets, network,
 # project roles (the Cloud Build service agent's Secret Manager role from pipeline.sh included: run
 # pipeline.sh again for another environment of the project that still needs it) and service accounts.
 # Bindings on a deleted service, job, secret or bucket go with it. What is already gone is skipped. The
@@ -80,13 +81,8 @@ fi
 failures=0
 # remove DESCRIBE_ARGS -- DELETE_ARGS: deletes, and counts a failure only if the resource is still there.
 remove() {
-  local describe=() delete=()
-  while [[ $1 != -- ]]; do
-    describe+=("$1")
-    shift
-  done
-  shift
-  delete=("$@")
+  split_args "$@"
+  local describe=("${ARGS_BEFORE[@]}") delete=("${ARGS_AFTER[@]}")
   if gc "${delete[@]}" --quiet; then
     return 0
   fi
@@ -110,6 +106,11 @@ for name in "${ADDED_ENTRIES[@]}"; do
   remove_entry "$(entry_kind "$name")s" "$name"
 done
 prune_removed_entries
+
+# The load balancer (EDGE=load-balancer, or one an earlier setting made) before the frontend it serves.
+if [[ $EDGE == load-balancer ]] || exists compute addresses describe "$EDGE_ADDRESS" --global; then
+  remove_edge remove
+fi
 
 for service in "$FRONTEND_SERVICE" "$BACKEND_SERVICE"; do
   remove run services describe "$service" "--region=$REGION" -- run services delete "$service" "--region=$REGION"
@@ -156,6 +157,10 @@ fi
 remove compute routers nats describe "$NAT" "--router=$ROUTER" "--region=$REGION" -- \
   compute routers nats delete "$NAT" "--router=$ROUTER" "--region=$REGION"
 remove compute routers describe "$ROUTER" "--region=$REGION" -- compute routers delete "$ROUTER" "--region=$REGION"
+# The NAT's reserved address (STATIC_EGRESS_IP=true, or one an earlier setting made), once the NAT is gone.
+if [[ $STATIC_EGRESS_IP == true ]] || exists compute addresses describe "$NAT_ADDRESS" "--region=$REGION"; then
+  remove compute addresses describe "$NAT_ADDRESS" "--region=$REGION" -- compute addresses delete "$NAT_ADDRESS" "--region=$REGION"
+fi
 
 # Service networking keeps the peering in use for a while after the instance is gone: retry. A kept
 # instance keeps its private IP in the peered range: the peering, the range and the network stay.

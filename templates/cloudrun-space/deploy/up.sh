@@ -14,6 +14,17 @@
 # job run as an account that may only run that job. An entry no longer in space/ is removed with all it
 # made (its service or job carries the labels space and space-entry, by which it is found).
 #
+# Edge (EDGE in the env file): direct (the default) serves the frontend at its run.app URL; load-balancer
+# puts a global external Application Load Balancer in front of it (serverless NEG, a Google-managed
+# certificate for DOMAIN, HTTP redirected to HTTPS, a Cloud Armor policy with Google's preconfigured WAF
+# rules at WAF_SENSITIVITY, a rate limit of RATE_LIMIT_PER_MINUTE per client IP and, if set, only
+# TRUSTED_IP_RANGES admitted) and turns the frontend's ingress to internal-and-cloud-load-balancing; it
+# prints the address DOMAIN's DNS A record must point at. Set back to direct, the next run restores
+# ingress all and deletes the load balancer and the policy. STATIC_EGRESS_IP=true gives Cloud NAT a
+# reserved address (printed, for partners' allow-lists); false releases it. BINARY_AUTHORIZATION=true
+# deploys the services and the migration job with --binary-authorization=default and imports a project
+# policy that admits only images with the built-by-cloud-build attestation; false admits every image again.
+#
 # Idempotent: what exists is left as it is, so a second run creates nothing. Settings edited in the env
 # file since reach what exists on the next run, which prints each difference (e.g. 'BACKEND_MEMORY:
 # 512Mi -> 1Gi') and changes only that: the Cloud SQL instance's tier, availability and flags (one patch;
@@ -47,7 +58,7 @@ parse_common_options "$0" "$@"
 ((${#REST_ARGS[@]} == 0)) || die "unexpected argument '${REST_ARGS[0]}' (see --help)"
 load_env "$DEPLOY_DIR"
 require_gcloud
-log "provisioning '$ENVIRONMENT' in project $PROJECT_ID ($REGION; database auth: $DB_AUTH; egress: $EGRESS)"
+log "provisioning '$ENVIRONMENT' in project $PROJECT_ID ($REGION; database auth: $DB_AUTH; egress: $EGRESS; edge: $EDGE)"
 
 enable_apis() {
   local apis=(run.googleapis.com sqladmin.googleapis.com compute.googleapis.com
@@ -55,6 +66,7 @@ enable_apis() {
     secretmanager.googleapis.com iam.googleapis.com storage.googleapis.com)
   [[ $EGRESS == connector ]] && apis+=(vpcaccess.googleapis.com)
   if any_scheduled_job; then apis+=(cloudscheduler.googleapis.com); fi
+  [[ $BINARY_AUTHORIZATION == false ]] || apis+=(binaryauthorization.googleapis.com)
   gc services enable "${apis[@]}"
 }
 
@@ -97,6 +109,8 @@ reconcile_services() {
   [[ $RELEASED == false ]] || return 0
   reconcile_service BACKEND "$BACKEND_SERVICE"
   reconcile_service FRONTEND "$FRONTEND_SERVICE"
+  reconcile_frontend_edge
+  reconcile_binauthz_services
   if [[ $DRY_RUN == false && $SERVICE_INVOKER_IAM_DISABLED != true ]]; then
     log "making the frontend public (turning its invoker IAM check off)"
     gc_public run services update "$FRONTEND_SERVICE" "--region=$REGION" --no-invoker-iam-check
@@ -118,7 +132,16 @@ reconcile_backend_pool_size
 ensure_data_protection
 ensure_build_source_bucket
 first_release
+# After the first build: Cloud Build makes the built-by-cloud-build attestor the policy names with it.
+ensure_binauthz_policy
+# The load balancer before the frontend's ingress turns to it; with EDGE=direct the ingress is all again
+# before what an earlier EDGE=load-balancer made is deleted.
+ensure_edge
 reconcile_services
+# The edge's address is made first and deleted last: without it, nothing of a load balancer is left.
+if [[ $EDGE == direct ]] && exists_even_in_dry_run compute addresses describe "$EDGE_ADDRESS" --global; then
+  remove_edge delete_if_exists
+fi
 [[ $RELEASED == true ]] || ensure_added_entries
 grant_deployer_run_roles
 grant_added_run_roles
@@ -134,4 +157,9 @@ else
   url=$(gc run services describe "$FRONTEND_SERVICE" "--region=$REGION" --format='value(status.url)')
   log "the space is up"
   printf 'Frontend: %s\n' "$url"
+  if [[ $EDGE == load-balancer ]]; then
+    address=$(gc compute addresses describe "$EDGE_ADDRESS" --global --format='value(address)')
+    printf 'Edge: https://%s (point its DNS A record at %s; the certificate is issued once it does)\n' "$DOMAIN" "$address"
+  fi
+  print_static_egress_ips
 fi

@@ -19,6 +19,12 @@ public sealed class EnvValidationTests
         { "APP", "google-shop", "would begin with 'goog' or contain 'google'" },
         { "REGOIN", "us-central1", "unknown setting 'REGOIN'" },
         { "DB_TIER", null, "'DB_TIER' is missing" },
+        { "EDGE", "cdn", "expected direct or load-balancer" },
+        { "EDGE", "load-balancer", "DOMAIN is required when EDGE=load-balancer" },
+        { "TRUSTED_IP_RANGES", "203.0.113.0/24", "TRUSTED_IP_RANGES needs EDGE=load-balancer" },
+        { "WAF_SENSITIVITY", "5", "expected 1, 2, 3 or 4" },
+        { "RATE_LIMIT_PER_MINUTE", "0", "expected a whole number from 1 to 1000000" },
+        { "STATIC_EGRESS_IP", "yes", "STATIC_EGRESS_IP=yes: expected true or false" },
     };
 
     [Theory]

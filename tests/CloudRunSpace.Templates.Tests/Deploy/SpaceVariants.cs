@@ -22,6 +22,14 @@ public static class SpaceVariants
     /// <summary>The calls logged after the first <paramref name="skip"/>.</summary>
     public static IReadOnlyList<GcloudCall> Since(this FakeGcloud gcloud, int skip) => gcloud.Calls().Skip(skip).ToList();
 
+    /// <summary>Runs deploy/up.sh (failing the test when it fails) and returns the calls it made.</summary>
+    public static async Task<IReadOnlyList<GcloudCall>> UpCallsAsync(this FakeGcloud gcloud, DeploySpace space)
+    {
+        var before = gcloud.Calls().Count;
+        await gcloud.UpAsync(space);
+        return gcloud.Since(before);
+    }
+
     /// <summary>Runs deploy/up.sh and fails the test when it fails.</summary>
     public static async Task<ProcessResult> UpAsync(this FakeGcloud gcloud, DeploySpace space)
     {

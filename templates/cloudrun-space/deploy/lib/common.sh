@@ -98,6 +98,18 @@ exists() { gc_query "$@" --format='value(name)' >/dev/null; }
 # True when the described resource exists, asked even on --dry-run (gc_read).
 exists_even_in_dry_run() { gc_read "$@" --format='value(name)' >/dev/null; }
 
+# split_args BEFORE... -- AFTER...: sets ARGS_BEFORE and ARGS_AFTER to the arguments before and after the
+# first '--' (e.g. a describe's and a delete's gcloud arguments). Callers copy them before calling again.
+split_args() {
+  ARGS_BEFORE=()
+  while [[ $1 != -- ]]; do
+    ARGS_BEFORE+=("$1")
+    shift
+  done
+  shift
+  ARGS_AFTER=("$@")
+}
+
 # Retries a gcloud call a few times: some resources are not usable for a while after they are created.
 gc_retry() {
   local attempt delay

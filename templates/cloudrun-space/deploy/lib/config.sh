@@ -12,7 +12,8 @@ readonly REQUIRED_SETTINGS=(
   BACKEND_CONCURRENCY BACKEND_CPU BACKEND_MEMORY BACKEND_MIN_INSTANCES BACKEND_MAX_INSTANCES BACKEND_DB_POOL_SIZE
   FRONTEND_CONCURRENCY FRONTEND_CPU FRONTEND_MEMORY FRONTEND_MIN_INSTANCES FRONTEND_MAX_INSTANCES
 )
-readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE FRONTEND_SUBNET_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION)
+readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE FRONTEND_SUBNET_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION
+  EDGE DOMAIN WAF_SENSITIVITY RATE_LIMIT_PER_MINUTE TRUSTED_IP_RANGES STATIC_EGRESS_IP BINARY_AUTHORIZATION)
 
 # Regions where Cloud Run, Cloud SQL, Serverless VPC Access and Artifact Registry are all offered.
 readonly KNOWN_REGIONS=(
@@ -216,6 +217,47 @@ validate_entry_settings() {
   BAD_WHERE=
 }
 
+# _require_public_cidr RANGE: RANGE is an IPv4 address or range (a.b.c.d or a.b.c.d/n) written with its
+# network address, as Cloud Armor's --src-ip-ranges takes it.
+_require_public_cidr() {
+  local range=$1 octet address=0 prefix size
+  [[ $range =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(/([0-9]{1,2}))?$ ]] ||
+    _bad "TRUSTED_IP_RANGES: '$range' is not an IPv4 address or range (e.g. 203.0.113.0/24)"
+  prefix=$((10#${BASH_REMATCH[6]:-32}))
+  for octet in "${BASH_REMATCH[@]:1:4}"; do
+    ((10#$octet <= 255)) || _bad "TRUSTED_IP_RANGES: '$range': $octet is not an address byte (0 to 255)"
+    address=$((address * 256 + 10#$octet))
+  done
+  ((prefix >= 1 && prefix <= 32)) || _bad "TRUSTED_IP_RANGES: '$range': expected a /1 to /32 prefix"
+  size=$((1 << (32 - prefix)))
+  ((address % size == 0)) || _bad "TRUSTED_IP_RANGES: '$range': a /$prefix range starts at a multiple of $size addresses"
+}
+
+# The edge's settings (lib/edge.sh); their defaults when the env file leaves them out.
+validate_edge_settings() {
+  EDGE=${EDGE:-direct}
+  WAF_SENSITIVITY=${WAF_SENSITIVITY:-1}
+  RATE_LIMIT_PER_MINUTE=${RATE_LIMIT_PER_MINUTE:-600}
+  [[ $EDGE == direct || $EDGE == load-balancer ]] || _bad "EDGE=$EDGE: expected direct or load-balancer"
+  # Cloud Armor's preconfigured WAF rules have sensitivity levels 1 (fewest false positives) to 4.
+  [[ $WAF_SENSITIVITY =~ ^[1-4]$ ]] || _bad "WAF_SENSITIVITY=$WAF_SENSITIVITY: expected 1, 2, 3 or 4"
+  _require_int RATE_LIMIT_PER_MINUTE 1 1000000
+  local range ranges=()
+  IFS=',' read -r -a ranges <<<"$TRUSTED_IP_RANGES"
+  # Cloud Armor takes at most 10 ranges in a rule's --src-ip-ranges.
+  ((${#ranges[@]} <= 10)) || _bad "TRUSTED_IP_RANGES: at most 10 ranges (Cloud Armor's limit for one rule)"
+  for range in "${ranges[@]}"; do
+    _require_public_cidr "$range"
+  done
+  if [[ $EDGE == load-balancer ]]; then
+    [[ -n $DOMAIN ]] || _bad "DOMAIN is required when EDGE=load-balancer (the name the certificate is for, e.g. shop.example.com)"
+    [[ ${#DOMAIN} -le 253 && $DOMAIN =~ ^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$ ]] ||
+      _bad "DOMAIN=$DOMAIN: expected a lowercase fully qualified domain name such as shop.example.com (no scheme, no wildcard)"
+  elif [[ -n $TRUSTED_IP_RANGES ]]; then
+    _bad "TRUSTED_IP_RANGES needs EDGE=load-balancer: Cloud Armor enforces them at the load balancer"
+  fi
+}
+
 validate_settings() {
   [[ $PROJECT_ID =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] ||
     _bad "PROJECT_ID=$PROJECT_ID is not a valid project id (6-30 characters: lowercase letters, digits, hyphens; starts with a letter)"
@@ -299,5 +341,17 @@ validate_settings() {
       _bad "GITHUB_REPOSITORY=$GITHUB_REPOSITORY: expected OWNER/NAME"
   fi
   GITHUB_BRANCH=${GITHUB_BRANCH:-main}
+  validate_edge_settings
+  STATIC_EGRESS_IP=${STATIC_EGRESS_IP:-false}
+  [[ $STATIC_EGRESS_IP == true || $STATIC_EGRESS_IP == false ]] ||
+    _bad "STATIC_EGRESS_IP=$STATIC_EGRESS_IP: expected true or false"
+  BINARY_AUTHORIZATION=${BINARY_AUTHORIZATION:-false}
+  [[ $BINARY_AUTHORIZATION == true || $BINARY_AUTHORIZATION == false ]] ||
+    _bad "BINARY_AUTHORIZATION=$BINARY_AUTHORIZATION: expected true or false"
+  # Cloud Build attests only the images cloudbuild.yaml lists under images:, names known before the build;
+  # the added entries' images are pushed by the build-added step and would be refused.
+  if [[ $BINARY_AUTHORIZATION == true ]] && ((${#ADDED_ENTRIES[@]} > 0)); then
+    _bad "BINARY_AUTHORIZATION=true admits only images Cloud Build attested, and the images of the entries added in space/ (${ADDED_ENTRIES[*]}) have no attestation: cloudbuild.yaml's build-added step pushes them itself, and only images listed under images: are attested. Leave BINARY_AUTHORIZATION=false in a space with added entries (see the README, Operations)"
+  fi
   derive_names
 }

@@ -386,14 +386,10 @@ ensure_added_entries() {
 # delete_if_exists DESCRIBE_ARGS -- DELETE_ARGS: deletes what exists (asked even on --dry-run, which
 # prints the delete of what exists).
 delete_if_exists() {
-  local describe=()
-  while [[ $1 != -- ]]; do
-    describe+=("$1")
-    shift
-  done
-  shift
+  split_args "$@"
+  local describe=("${ARGS_BEFORE[@]}") delete=("${ARGS_AFTER[@]}")
   if exists_even_in_dry_run "${describe[@]}"; then
-    gc "$@" --quiet
+    gc "${delete[@]}" --quiet
   fi
 }
 

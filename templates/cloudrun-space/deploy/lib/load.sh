@@ -11,6 +11,10 @@ source "$DEPLOY_DIR/lib/config.sh"
 source "$DEPLOY_DIR/lib/manifest.sh"
 # shellcheck source=names.sh
 source "$DEPLOY_DIR/lib/names.sh"
+# shellcheck source=binauthz.sh
+source "$DEPLOY_DIR/lib/binauthz.sh"
+# shellcheck source=edge.sh
+source "$DEPLOY_DIR/lib/edge.sh"
 # shellcheck source=services.sh
 source "$DEPLOY_DIR/lib/services.sh"
 # shellcheck source=release.sh

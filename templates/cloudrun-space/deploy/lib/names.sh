@@ -49,6 +49,21 @@ derive_names() {
   CONNECTOR_SUBNET="$long-vpc"
   ROUTER="$long-router"
   NAT="$long-nat"
+  # STATIC_EGRESS_IP=true: the reserved regional address Cloud NAT sends the frontend's egress from.
+  NAT_ADDRESS="$long-egress-ip"
+  # EDGE=load-balancer: the global external Application Load Balancer in front of the frontend and its
+  # Cloud Armor policy (lib/edge.sh).
+  EDGE_ADDRESS="$long-edge-ip"
+  EDGE_NEG="$long-edge-neg"
+  EDGE_BACKEND="$long-edge-backend"
+  EDGE_POLICY="$long-edge-armor"
+  EDGE_URL_MAP="$long-edge"
+  EDGE_REDIRECT_MAP="$long-edge-redirect"
+  EDGE_CERT="$long-edge-cert"
+  EDGE_HTTPS_PROXY="$long-edge-https"
+  EDGE_HTTP_PROXY="$long-edge-http"
+  EDGE_HTTPS_RULE="$long-edge-https"
+  EDGE_HTTP_RULE="$long-edge-http"
   PSA_RANGE="$long-psa"
   SQL_INSTANCE="$long-db"
   REPOSITORY="$long-images"

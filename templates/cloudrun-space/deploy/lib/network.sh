@@ -54,12 +54,7 @@ ensure_network() {
 
   # The frontend sends all egress into the VPC: NAT gives it the way out to the internet, from its
   # subnet's primary range only.
-  if exists compute routers nats describe "$NAT" "--router=$ROUTER" "--region=$REGION"; then
-    log "NAT $NAT exists"
-  else
-    gc compute routers nats create "$NAT" "--router=$ROUTER" "--region=$REGION" \
-      --auto-allocate-nat-external-ips "--nat-custom-subnet-ip-ranges=$(nat_subnet)"
-  fi
+  ensure_nat
 
   if [[ $EGRESS == connector ]]; then
     if exists compute networks vpc-access connectors describe "$CONNECTOR" "--region=$REGION"; then
@@ -71,6 +66,54 @@ ensure_network() {
   fi
 
   ensure_private_services_access
+}
+
+# The NAT's external addresses: Google's (auto-allocated, they may change) or, with STATIC_EGRESS_IP=true,
+# the reserved address NAT_ADDRESS, which stays the frontend's outbound address for partners' allow-lists.
+# https://cloud.google.com/nat/docs/ports-and-addresses
+nat_address_flag() {
+  if [[ $STATIC_EGRESS_IP == true ]]; then
+    printf '%s' "--nat-external-ip-pool=$NAT_ADDRESS"
+  else
+    printf '%s' --auto-allocate-nat-external-ips
+  fi
+}
+
+# The NAT, its addresses reconciled with STATIC_EGRESS_IP; turned off, the reserved address is released
+# once the NAT no longer uses it.
+ensure_nat() {
+  if [[ $STATIC_EGRESS_IP == true ]]; then
+    if exists compute addresses describe "$NAT_ADDRESS" "--region=$REGION"; then
+      log "egress address $NAT_ADDRESS exists"
+    else
+      gc compute addresses create "$NAT_ADDRESS" "--region=$REGION"
+    fi
+  fi
+  local allocation wanted=AUTO_ONLY
+  [[ $STATIC_EGRESS_IP == true ]] && wanted=MANUAL_ONLY
+  if allocation=$(gc_query compute routers nats describe "$NAT" "--router=$ROUTER" "--region=$REGION" \
+    --format='value(natIpAllocateOption)'); then
+    if [[ $allocation == "$wanted" ]]; then
+      log "NAT $NAT exists"
+    else
+      log "NAT $NAT addresses: $allocation -> $wanted (STATIC_EGRESS_IP=$STATIC_EGRESS_IP)"
+      gc compute routers nats update "$NAT" "--router=$ROUTER" "--region=$REGION" "$(nat_address_flag)"
+    fi
+  else
+    gc compute routers nats create "$NAT" "--router=$ROUTER" "--region=$REGION" \
+      "$(nat_address_flag)" "--nat-custom-subnet-ip-ranges=$(nat_subnet)"
+  fi
+  if [[ $STATIC_EGRESS_IP == false ]] && exists compute addresses describe "$NAT_ADDRESS" "--region=$REGION"; then
+    gc compute addresses delete "$NAT_ADDRESS" "--region=$REGION" --quiet
+  fi
+}
+
+# Prints the frontend's outbound address (STATIC_EGRESS_IP=true) for partners' allow-lists.
+print_static_egress_ips() {
+  [[ $STATIC_EGRESS_IP == true ]] || return 0
+  local address
+  address=$(gc compute addresses describe "$NAT_ADDRESS" "--region=$REGION" --format='value(address)')
+  printf 'Outbound IP (for allow-lists): %s\n' "$address"
 }
 
 # Cloud SQL's private IP lives in a range peered to Google's service network.

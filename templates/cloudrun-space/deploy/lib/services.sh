@@ -143,6 +143,7 @@ migrate_job_flags() {
     "--set-secrets=$secrets,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "${env_vars[@]}")"
   vpc_egress_flags private-ranges-only
+  binauthz_flags
 }
 
 # backend_deploy_flags IMAGE: private API, reachable only from the VPC and only by the frontend's account.
@@ -171,10 +172,12 @@ backend_deploy_flags() {
     "--set-secrets=ConnectionStrings__Database=$DB_SECRET_BACKEND:$DB_SECRET_BACKEND_VERSION,$DB_CA_PATH=$DB_CA_SECRET:$DB_CA_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Auth__Audience=$(backend_url)" "Auth__AllowedCallers=$(entry_callers backend)" "${calls[@]}")"
   vpc_egress_flags private-ranges-only
+  binauthz_flags
 }
 
 # frontend_deploy_flags IMAGE: public UI (with the address of each added service it may call:
-# private_services_env); all its egress goes through the VPC so that the backend
+# private_services_env), reached directly or, with EDGE=load-balancer, through the load balancer only
+# (its ingress and the proxy hops in front of it: lib/edge.sh); all its egress goes through the VPC so that the backend
 # (ingress internal) accepts its calls. Its Data Protection key ring is the bucket's, so that a form
 # rendered by one instance (or before a deploy) is accepted by any other. Public access is no flag of
 # a deploy: up.sh turns the invoker IAM check off (see release_frontend), and a deploy keeps it so.
@@ -189,7 +192,7 @@ frontend_deploy_flags() {
     "--image=$image" \
     "--region=$REGION" \
     "--service-account=$FRONTEND_SA" \
-    "--ingress=all" \
+    "--ingress=$(frontend_ingress)" \
     "--execution-environment=gen2" \
     "--port=8080" \
     "--concurrency=$FRONTEND_CONCURRENCY" \
@@ -204,8 +207,10 @@ frontend_deploy_flags() {
     "--add-volume-mount=volume=$DP_KEYS_VOLUME,mount-path=$DP_KEYS_PATH" \
     "--set-secrets=$DP_CERT_PATH=$DP_CERT_SECRET:$DP_CERT_VERSION" \
     "$(_env_vars "GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "Backend__BaseUrl=$url" "Backend__Audience=$url" \
-      "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH" "${calls[@]}")"
+      "DataProtection__KeysPath=$DP_KEYS_PATH" "DataProtection__CertificatePath=$DP_CERT_PATH" \
+      "FrontEnd__ProxyHops=$(edge_proxy_hops)" "${calls[@]}")"
   vpc_egress_flags all-traffic "$FRONTEND_SUBNET"
+  binauthz_flags
 }
 
 # Deploys (create or update) the migration job and runs it to completion: a failed migration fails the

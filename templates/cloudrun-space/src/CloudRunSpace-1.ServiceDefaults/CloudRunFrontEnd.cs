@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudRunSpace_1.ServiceDefaults;
@@ -11,9 +12,16 @@ namespace CloudRunSpace_1.ServiceDefaults;
 /// </summary>
 internal static class CloudRunFrontEnd
 {
+    /// <summary>The setting that says how many proxies append to <c>X-Forwarded-For</c> in front of the service.</summary>
+    public const string ProxyHopsKey = "FrontEnd:ProxyHops";
+
     /// <summary>
-    /// Honours <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> from the one proxy hop in front of the service.
-    /// On Cloud Run that hop is Google's front end, the only way into the container, so it is trusted whatever its
+    /// Honours <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> from the proxy hops in front of the service:
+    /// <c>FrontEnd:ProxyHops</c>, 1 unless set. Served directly, that hop is Google's front end, which appends the
+    /// client's address. Behind the external Application Load Balancer (the deploy's <c>EDGE=load-balancer</c> sets
+    /// it to 2) the header ends with the client's address and then the load balancer's own, so the client is the
+    /// second entry from the right; with one hop the load balancer's address would be taken for the client's.
+    /// On Cloud Run Google's front end is the only way into the container, so it is trusted whatever its
     /// address; elsewhere only a proxy on loopback is (ASP.NET's default), such as the local front end.
     /// Cookies are <c>Secure</c> on a request that came over HTTPS, and always behind Cloud Run, where every browser
     /// request did.
@@ -21,10 +29,16 @@ internal static class CloudRunFrontEnd
     public static void AddFrontEndOptions(IServiceCollection services)
     {
         // Read from the resolved environment: a test host may add settings after AddCloudRunDefaults.
-        services.AddOptions<ForwardedHeadersOptions>().Configure<CloudRunEnvironment>((options, environment) =>
+        services.AddOptions<ForwardedHeadersOptions>().Configure<CloudRunEnvironment, IConfiguration>((options, environment, configuration) =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            options.ForwardLimit = 1;
+            var hops = configuration.GetValue(ProxyHopsKey, 1);
+            if (hops is < 1 or > 2)
+            {
+                throw new InvalidOperationException($"{ProxyHopsKey} must be 1 (Cloud Run's front end) or 2 (behind the load balancer), not {hops}.");
+            }
+
+            options.ForwardLimit = hops;
             if (environment.IsCloudRun)
             {
                 options.KnownIPNetworks.Clear();

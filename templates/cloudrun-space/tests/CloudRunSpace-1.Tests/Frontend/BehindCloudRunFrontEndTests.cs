@@ -1,5 +1,12 @@
+using System.Net;
 using CloudRunSpace_1.Tests.Fakes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace CloudRunSpace_1.Tests.Frontend;
 
@@ -68,9 +75,36 @@ public sealed class BehindCloudRunFrontEndTests(FakeGoogle google, PostgresServe
         Assert.All(response.Headers.GetValues("Set-Cookie"), cookie => Assert.DoesNotContain("; secure", cookie, StringComparison.OrdinalIgnoreCase));
     }
 
-    private FrontendHost Frontend(bool onCloudRun) =>
+    /// <summary>
+    /// The client's address as the frontend sees it, served directly (Cloud Run's front end appends the client) and
+    /// behind the external Application Load Balancer, which appends the client and then its own address (the deploy
+    /// sets FrontEnd__ProxyHops=2 with EDGE=load-balancer). A value the client wrote itself is never taken.
+    /// https://cloud.google.com/load-balancing/docs/https#x-forwarded-for_header
+    /// </summary>
+    [Theory]
+    [InlineData(null, "198.51.100.66, 203.0.113.7")]
+    [InlineData("1", "198.51.100.66, 203.0.113.7")]
+    [InlineData("2", "198.51.100.66, 203.0.113.7, 34.117.20.1")]
+    public async Task The_client_address_is_the_one_googles_proxies_saw(string? proxyHops, string forwardedFor)
+    {
+        await using var frontend = Frontend(onCloudRun: true, proxyHops);
+        var options = frontend.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>();
+        var context = new DefaultHttpContext();
+        // Google's front end connects from an address of its own.
+        context.Connection.RemoteIpAddress = IPAddress.Parse("35.191.0.9");
+        context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+        context.Request.Headers["X-Forwarded-Proto"] = "https";
+        var middleware = new ForwardedHeadersMiddleware(_ => Task.CompletedTask, NullLoggerFactory.Instance, options);
+
+        await middleware.Invoke(context);
+
+        Assert.Equal(IPAddress.Parse("203.0.113.7"), context.Connection.RemoteIpAddress);
+    }
+
+    private FrontendHost Frontend(bool onCloudRun, string? proxyHops = null) =>
         new(_space.Backend, _space.Audience, new Dictionary<string, string?>
         {
+            ["FrontEnd:ProxyHops"] = proxyHops,
             ["K_SERVICE"] = onCloudRun ? "frontend" : null,
             ["DataProtection:KeysPath"] = _keys,
             ["DataProtection:CertificatePath"] = onCloudRun ? WriteCertificate() : null,
