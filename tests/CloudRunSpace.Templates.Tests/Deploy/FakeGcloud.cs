@@ -20,9 +20,13 @@ public sealed class FakeGcloud : IDisposable
         _bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
         StateFolder = Directory.CreateDirectory(Path.Combine(_root, "state")).FullName;
         TempFolder = Directory.CreateDirectory(Path.Combine(_root, "tmp")).FullName;
-        var script = Path.Combine(_bin, "gcloud");
-        File.Copy(Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "CloudRunSpace.Templates.Tests", "Deploy", "FakeGcloud", "gcloud"), script);
-        MakeExecutable(script);
+        // gcloud, and curl for the Cloud Monitoring REST API (lib/monitoring.sh's monitoring_api).
+        foreach (var command in new[] { "gcloud", "curl" })
+        {
+            var script = Path.Combine(_bin, command);
+            File.Copy(Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "CloudRunSpace.Templates.Tests", "Deploy", "FakeGcloud", command), script);
+            MakeExecutable(script);
+        }
         Environment = new Dictionary<string, string?>
         {
             ["PATH"] = _bin + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH"),
