@@ -2,7 +2,8 @@
 # Usage: deploy/down.sh [--env NAME] [--yes] [--delete-database[=INSTANCE]] [--dry-run] [--help]
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
-# order: trigger, the Cloud Monitoring alert policies, SLOs and notification channel, the services and jobs added in space/ (with their scheduler jobs, accounts, bindings and
+# order: trigger, the Cloud Monitoring alert policies, SLOs, notification channel, uptime check and
+# dashboard, the services and jobs added in space/ (with their scheduler jobs, accounts, bindings and
 # IAM database users; also those of entries no longer listed), services and job, secrets, the Data Protection key bucket (with its keys), the build
 # source bucket, images, connector, NAT, router, service-networking peering, address, subnets, network,
 # project roles (the Cloud Build service agent's Secret Manager role from pipeline.sh included: run
@@ -108,9 +109,9 @@ remove builds repositories describe "$GITHUB_REPO_LINK" "--connection=$connectio
   builds repositories delete "$GITHUB_REPO_LINK" "--connection=$connection" "--region=$REGION"
 
 # Cloud Monitoring: the alert policies first (they name the SLOs), then the SLOs with their Monitoring
-# services, and the notification channel.
+# services, the notification channel, the uptime check and the dashboard.
 if ! remove_monitoring; then
-  warn "could not delete all of the space's Cloud Monitoring alert policies, SLOs and notification channel"
+  warn "could not delete all of the space's Cloud Monitoring alert policies, SLOs, channel, uptime check and dashboard"
   failures=$((failures + 1))
 fi
 

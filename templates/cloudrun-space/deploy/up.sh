@@ -23,10 +23,11 @@
 # The frontend is made public by turning its invoker IAM check off (no allUsers binding); where an
 # organisation policy forbids that, the script says what to ask the organisation's administrator for.
 #
-# Cloud Monitoring (NAME_SLO_AVAILABILITY, NAME_SLO_LATENCY and MONITORING_EMAIL in the env file): each
-# service's SLOs, made through the Cloud Monitoring API (curl with gcloud's access token), a burn-rate
-# alert policy for each and an e-mail notification channel. A run creates what is missing, updates the
-# one SLO or policy whose setting changed, and deletes what a setting turned off (or a removed entry had).
+# Cloud Monitoring (NAME_SLO_AVAILABILITY, NAME_SLO_LATENCY, MONITORING_EMAIL, UPTIME_CHECK_PERIOD and
+# DASHBOARD in the env file): each service's SLOs, made through the Cloud Monitoring API (curl with gcloud's
+# access token), a burn-rate alert policy for each, an e-mail notification channel, an uptime check of the
+# frontend and the space's dashboard. A run creates what is missing, updates the one object whose setting
+# changed, and deletes what a setting turned off (or a removed entry had).
 #
 #   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
 #   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') and the Cloud Monitoring API

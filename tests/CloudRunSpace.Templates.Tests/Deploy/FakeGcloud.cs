@@ -138,6 +138,31 @@ public sealed class FakeGcloud : IDisposable
             : [];
     }
 
+    /// <summary>The Cloud Monitoring REST calls the stand-in curl received, in order.</summary>
+    public IReadOnlyList<ApiCall> ApiCalls()
+    {
+        var log = Path.Combine(StateFolder, "curl.jsonl");
+        return File.Exists(log)
+            ? File.ReadAllLines(log).Select(l => JsonNode.Parse(l)!.AsObject())
+                .Select(c => new ApiCall((string)c["method"]!, (string)c["url"]!, c["body"] as JsonObject)).ToList()
+            : [];
+    }
+
+    /// <summary>The Cloud Monitoring API objects (services and their SLOs) that exist, by resource name.</summary>
+    public IReadOnlyDictionary<string, JsonObject> ApiObjects()
+    {
+        var folder = Path.Combine(StateFolder, "monitoring-api");
+        return Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "*.json").ToDictionary(
+                f => Uri.UnescapeDataString(Path.GetFileNameWithoutExtension(f)),
+                f => JsonNode.Parse(File.ReadAllText(f))!.AsObject())
+            : new Dictionary<string, JsonObject>();
+    }
+
+    /// <summary>The documents of the alert policies or notification channels (kind monitoring.policies|channels) that exist.</summary>
+    public IReadOnlyList<JsonObject> MonitoringDocuments(string kind) =>
+        ResourcesByName(kind).Values.Select(r => r["document"]!.AsObject()).ToList();
+
     /// <summary>The resources that exist, as "kind/name" (name URL-decoded, with its scope).</summary>
     public IReadOnlyList<string> Resources()
     {

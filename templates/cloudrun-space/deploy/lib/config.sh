@@ -13,7 +13,8 @@ readonly REQUIRED_SETTINGS=(
   FRONTEND_CONCURRENCY FRONTEND_CPU FRONTEND_MEMORY FRONTEND_MIN_INSTANCES FRONTEND_MAX_INSTANCES
 )
 readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE FRONTEND_SUBNET_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION
-  MONITORING_EMAIL FRONTEND_SLO_AVAILABILITY FRONTEND_SLO_LATENCY BACKEND_SLO_AVAILABILITY BACKEND_SLO_LATENCY)
+  MONITORING_EMAIL FRONTEND_SLO_AVAILABILITY FRONTEND_SLO_LATENCY BACKEND_SLO_AVAILABILITY BACKEND_SLO_LATENCY
+  UPTIME_CHECK_PERIOD DASHBOARD)
 
 # Regions where Cloud Run, Cloud SQL, Serverless VPC Access and Artifact Registry are all offered.
 readonly KNOWN_REGIONS=(
@@ -112,8 +113,10 @@ load_env() {
         printf -v "$(entry_prefix "$name")_$key" '%s' "${ENTRY[$name:$key]}"
     done < <(entry_size_keys "$name")
   done
-  # An SLO setting left out of the env file (one written before SLOs existed) is off; an added service's
-  # SLOs are the backend's unless the env file sets them.
+  # A monitoring setting left out of the env file (one written before they existed) is off; an added
+  # service's SLOs are the backend's unless the env file sets them.
+  UPTIME_CHECK_PERIOD=${UPTIME_CHECK_PERIOD:-off}
+  DASHBOARD=${DASHBOARD:-false}
   for key in FRONTEND_SLO_AVAILABILITY FRONTEND_SLO_LATENCY BACKEND_SLO_AVAILABILITY BACKEND_SLO_LATENCY; do
     [[ -n ${!key} ]] || printf -v "$key" '%s' off
   done
@@ -329,6 +332,9 @@ validate_settings() {
       _require_slo "$(entry_prefix "$name")_SLO_${kind^^}" "$kind"
     done
   done
+  [[ $UPTIME_CHECK_PERIOD =~ ^(1|5|10|15|off)$ ]] ||
+    _bad "UPTIME_CHECK_PERIOD=$UPTIME_CHECK_PERIOD: expected the minutes between checks, 1, 5, 10 or 15, or off"
+  [[ $DASHBOARD == true || $DASHBOARD == false ]] || _bad "DASHBOARD=$DASHBOARD: expected true or false"
   # One address: Cloud Monitoring's e-mail channel takes one.
   if [[ -n $MONITORING_EMAIL && ! $MONITORING_EMAIL =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$ ]]; then
     _bad "MONITORING_EMAIL=$MONITORING_EMAIL: expected one e-mail address, e.g. ops@example.com (or empty: no notifications)"

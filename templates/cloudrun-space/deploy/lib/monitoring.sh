@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Cloud Monitoring for the space (deploy/env/ENV.env): for each service of the manifest an availability SLO
 # and a latency SLO (NAME_SLO_AVAILABILITY, NAME_SLO_LATENCY; 'off' turns one off), a burn-rate alert
-# policy for each SLO, and an e-mail notification channel for the alerts (MONITORING_EMAIL). The documents
-# are the JSON files of deploy/monitoring, their ${PLACEHOLDERS} filled here.
+# policy for each SLO, an e-mail notification channel for the alerts (MONITORING_EMAIL), an uptime check of
+# the frontend (UPTIME_CHECK_PERIOD) and the space's dashboard (DASHBOARD). The documents are the JSON files
+# of deploy/monitoring, their ${PLACEHOLDERS} filled here.
 #
 # gcloud has no SLO command: SLOs and the Monitoring services they belong to (one per Cloud Run service,
 # of type cloudRun, whose basic SLIs measure the service's requests) are made through the Cloud Monitoring
@@ -87,18 +88,6 @@ monitored_services() {
   done
 }
 
-# run_service_name NAME: the Cloud Run service of entry NAME.
-run_service_name() {
-  case $1 in
-    frontend) printf '%s' "$FRONTEND_SERVICE" ;;
-    backend) printf '%s' "$BACKEND_SERVICE" ;;
-    *)
-      entry_names "$1"
-      printf '%s' "$E_RUN"
-      ;;
-  esac
-}
-
 # slo_value NAME KIND: the value of entry NAME's SLO KIND setting ('off' when it is off).
 slo_value() {
   local setting
@@ -118,7 +107,7 @@ service_has_slo() {
 # True when some SLO is on or an e-mail is set: the space uses Cloud Monitoring.
 monitoring_enabled() {
   local name
-  [[ -z $MONITORING_EMAIL ]] || return 0
+  [[ -z $MONITORING_EMAIL && $UPTIME_CHECK_PERIOD == off && $DASHBOARD == false ]] || return 0
   while read -r name; do
     if service_has_slo "$name"; then return 0; fi
   done < <(monitored_services)
@@ -149,7 +138,7 @@ ensure_monitoring_service() {
   local name=$1 id run
   id=$(monitoring_service_id "$name")
   monitoring_api GET "projects/$PROJECT_ID/services/$id" >/dev/null && return 0
-  run=$(run_service_name "$name")
+  run=$(entry_service_name "$name")
   log "creating the Monitoring service of $run"
   monitoring_api POST "projects/$PROJECT_ID/services?serviceId=$id" "$(render_document service.json \
     "DISPLAY_NAME=$run" "RUN_SERVICE=$run" "REGION=$REGION" "SPACE=$SPACE_LABEL")" >/dev/null
@@ -243,8 +232,8 @@ reconcile_alert_policies() {
   done <<<"$listed"
   local channels='[]'
   [[ -z $channel ]] || channels="[\"$channel\"]"
-  MONITORING_POLICY_FILE=$(mktemp)
-  trap 'rm -f "$MONITORING_POLICY_FILE"' EXIT
+  MONITORING_DOCUMENT_FILE=$(mktemp)
+  trap 'rm -f "$MONITORING_DOCUMENT_FILE"' EXIT
   while read -r name; do
     for kind in "${SLO_KINDS[@]}"; do
       setting=$(slo_setting "$name" "$kind")
@@ -256,13 +245,13 @@ reconcile_alert_policies() {
         "SPACE=$SPACE_LABEL" "SLO_KEY=$key" "CHANNELS:=$channels")
       document=$(render_document burn-rate-policy.json "${fields[@]}" "CONFIG=")
       config=$(checksum "$document")
-      render_document burn-rate-policy.json "${fields[@]}" "CONFIG=$config" >"$MONITORING_POLICY_FILE"
+      render_document burn-rate-policy.json "${fields[@]}" "CONFIG=$config" >"$MONITORING_DOCUMENT_FILE"
       if [[ -z ${existing[$key]:-} ]]; then
         log "creating the burn-rate alert policy of SLO $name $kind"
-        gc monitoring policies create "--policy-from-file=$MONITORING_POLICY_FILE" --format=none
+        gc monitoring policies create "--policy-from-file=$MONITORING_DOCUMENT_FILE" --format=none
       elif [[ ${existing_config[$key]} != "$config" ]]; then
         log "updating the burn-rate alert policy of SLO $name $kind"
-        gc monitoring policies update "${existing[$key]}" "--policy-from-file=$MONITORING_POLICY_FILE" --format=none
+        gc monitoring policies update "${existing[$key]}" "--policy-from-file=$MONITORING_DOCUMENT_FILE" --format=none
       fi
     done
   done < <(monitored_services)
@@ -271,10 +260,70 @@ reconcile_alert_policies() {
     log "deleting the burn-rate alert policy of SLO $key (off or gone)"
     gc monitoring policies delete "${existing[$key]}" --quiet
   done
-  rm -f "$MONITORING_POLICY_FILE"
+  rm -f "$MONITORING_DOCUMENT_FILE"
 }
 
-# reconcile_monitoring: the SLOs, their alert policies and the notification channel, as the settings say.
+# reconcile_uptime_check: an uptime check of the frontend's URL (https, path /) every UPTIME_CHECK_PERIOD
+# minutes; off deletes it. A changed period or URL replaces it (an uptime check's URL cannot be updated).
+reconcile_uptime_check() {
+  local listed name existing_config url host config
+  listed=$(gc_query monitoring uptime list-configs "--filter=userLabels.space=$SPACE_LABEL" \
+    '--format=value(name,userLabels.config)') || listed=
+  read -r name existing_config <<<"$listed"
+  if [[ $UPTIME_CHECK_PERIOD != off ]]; then
+    url=$(gc_query run services describe "$FRONTEND_SERVICE" "--region=$REGION" '--format=value(status.url)') ||
+      url="https://FRONTEND_HOST"
+    host=${url#https://}
+    config=$(checksum "$host / $UPTIME_CHECK_PERIOD")
+    [[ -z $name || $existing_config != "$config" ]] || return 0
+  fi
+  if [[ -n $name ]]; then
+    log "deleting the uptime check of the frontend (UPTIME_CHECK_PERIOD or its URL changed, or it is off)"
+    gc monitoring uptime delete "$name" --quiet
+  fi
+  [[ $UPTIME_CHECK_PERIOD != off ]] || return 0
+  log "creating an uptime check of $url every $UPTIME_CHECK_PERIOD minutes"
+  gc monitoring uptime create "$APP $ENVIRONMENT frontend" --resource-type=uptime-url \
+    "--resource-labels=host=$host,project_id=$PROJECT_ID" --protocol=https --path=/ "--period=$UPTIME_CHECK_PERIOD" \
+    "--user-labels=space=$SPACE_LABEL,config=$config" --format=none
+}
+
+# reconcile_dashboard: the space's dashboard (DASHBOARD=true): each service's requests, errors, latency and
+# instances, and the database's connections; updated when its document changes, deleted when false.
+reconcile_dashboard() {
+  local config existing=false service services=
+  config=$(gc_query monitoring dashboards describe "$SPACE_LABEL" '--format=value(labels.config)') && existing=true
+  if [[ $DASHBOARD == false ]]; then
+    [[ $existing == false ]] || {
+      log "DASHBOARD is false: deleting the dashboard"
+      gc monitoring dashboards delete "$SPACE_LABEL" --quiet
+    }
+    return 0
+  fi
+  while read -r service; do
+    services+="${services:+, }\\\"$(entry_service_name "$service")\\\""
+  done < <(monitored_services)
+  local -a fields=("NAME=projects/$PROJECT_ID/dashboards/$SPACE_LABEL" "DISPLAY_NAME=$APP $ENVIRONMENT"
+    "SPACE=$SPACE_LABEL" "RUN_SERVICES=$services" "DATABASE_ID=$PROJECT_ID:$SQL_INSTANCE")
+  local document wanted
+  document=$(render_document dashboard.json "${fields[@]}" "CONFIG=")
+  wanted=$(checksum "$document")
+  [[ $existing == false || $config != "$wanted" ]] || return 0
+  MONITORING_DOCUMENT_FILE=$(mktemp)
+  trap 'rm -f "$MONITORING_DOCUMENT_FILE"' EXIT
+  render_document dashboard.json "${fields[@]}" "CONFIG=$wanted" >"$MONITORING_DOCUMENT_FILE"
+  if [[ $existing == false ]]; then
+    log "creating the dashboard '$APP $ENVIRONMENT'"
+    gc monitoring dashboards create "--config-from-file=$MONITORING_DOCUMENT_FILE" --format=none
+  else
+    log "updating the dashboard '$APP $ENVIRONMENT' (the services changed)"
+    gc monitoring dashboards update "$SPACE_LABEL" "--config-from-file=$MONITORING_DOCUMENT_FILE" --format=none
+  fi
+  rm -f "$MONITORING_DOCUMENT_FILE"
+}
+
+# reconcile_monitoring: the SLOs, their alert policies, the notification channel, the uptime check and the
+# dashboard, as the settings say.
 reconcile_monitoring() {
   local name kind channel
   # Even with everything off: what earlier settings made is looked for, and removed.
@@ -288,6 +337,8 @@ reconcile_monitoring() {
   done < <(monitored_services)
   channel=$(reconcile_notification_channel)
   reconcile_alert_policies "$channel"
+  reconcile_uptime_check
+  reconcile_dashboard
   # SLOs turned off go after the policies that watched them; so do Monitoring services whose SLOs are all
   # off, or whose entry is gone, with their SLOs.
   while read -r name; do
@@ -303,8 +354,8 @@ reconcile_monitoring() {
   done < <(existing_monitoring_services)
 }
 
-# remove_monitoring: deletes every alert policy, SLO, Monitoring service and notification channel of the
-# space (down.sh). Returns non-zero when something could not be deleted.
+# remove_monitoring: deletes every alert policy, SLO, Monitoring service, notification channel, uptime check and
+# the dashboard of the space (down.sh). Returns non-zero when something could not be deleted.
 remove_monitoring() {
   local listed name failed=0
   monitoring_sign_in
@@ -320,5 +371,13 @@ remove_monitoring() {
   while read -r name; do
     [[ -z $name ]] || gc beta monitoring channels delete "$name" --force || failed=1
   done <<<"$listed"
+  listed=$(gc_query monitoring uptime list-configs "--filter=userLabels.space=$SPACE_LABEL" '--format=value(name)') ||
+    listed=
+  while read -r name; do
+    [[ -z $name ]] || gc monitoring uptime delete "$name" --quiet || failed=1
+  done <<<"$listed"
+  if gc_query monitoring dashboards describe "$SPACE_LABEL" --format='value(name)' >/dev/null; then
+    gc monitoring dashboards delete "$SPACE_LABEL" --quiet || failed=1
+  fi
   return "$failed"
 }
