@@ -2,7 +2,8 @@
 # Usage: deploy/down.sh [--env NAME] [--yes] [--delete-database[=INSTANCE]] [--dry-run] [--help]
 #
 # Tears down everything deploy/up.sh and deploy/pipeline.sh made for the environment, in reverse
-# order: trigger, the services and jobs added in space/ (with their scheduler jobs, accounts, bindings and
+# order: trigger, the Cloud Monitoring alert policies, SLOs, notification channel, uptime check and
+# dashboard, the services and jobs added in space/ (with their scheduler jobs, accounts, bindings and
 # IAM database users; also those of entries no longer listed), the load balancer and its Cloud Armor policy
 # (EDGE=load-balancer), services and job, secrets, the Data Protection key bucket (with its keys), the build
 # source bucket, images, connector, NAT, router, the NAT's reserved address (STATIC_EGRESS_IP=true), service-networking peering, address, subnets, network,
@@ -23,13 +24,16 @@
 #   --yes                       do not ask for the project id (automation)
 #   --delete-database           delete the Cloud SQL instance and its data too (asks for its name)
 #   --delete-database=INSTANCE  the same, confirmed with the instance name (automation)
-#   --dry-run                   print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them
+#   --dry-run                   print the gcloud calls (lines starting 'DRY-RUN: gcloud') and the Cloud
+#                               Monitoring API calls ('DRY-RUN: curl') without making them
 #   --help                      show this text
 set -euo pipefail
 # shellcheck source=lib/load.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/load.sh"
 # shellcheck source=lib/iam.sh
 source "$DEPLOY_DIR/lib/iam.sh"
+# shellcheck source=lib/monitoring.sh
+source "$DEPLOY_DIR/lib/monitoring.sh"
 
 parse_common_options "$0" "$@"
 assume_yes=false
@@ -99,6 +103,13 @@ remove builds triggers describe "$TRIGGER" "--region=$REGION" -- \
   builds triggers delete "$TRIGGER" "--region=$REGION"
 remove builds repositories describe "$GITHUB_REPO_LINK" "--connection=$connection" "--region=$REGION" -- \
   builds repositories delete "$GITHUB_REPO_LINK" "--connection=$connection" "--region=$REGION"
+
+# Cloud Monitoring: the alert policies first (they name the SLOs), then the SLOs with their Monitoring
+# services, the notification channel, the uptime check and the dashboard.
+if ! remove_monitoring; then
+  warn "could not delete all of the space's Cloud Monitoring alert policies, SLOs, channel, uptime check and dashboard"
+  failures=$((failures + 1))
+fi
 
 # The services and jobs added in space/, and those of entries an earlier space/ listed (found by their
 # labels), each with its scheduler job, accounts, bindings and database user.

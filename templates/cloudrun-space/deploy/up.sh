@@ -34,8 +34,15 @@
 # The frontend is made public by turning its invoker IAM check off (no allUsers binding); where an
 # organisation policy forbids that, the script says what to ask the organisation's administrator for.
 #
+# Cloud Monitoring (NAME_SLO_AVAILABILITY, NAME_SLO_LATENCY, MONITORING_EMAIL, UPTIME_CHECK_PERIOD and
+# DASHBOARD in the env file): each service's SLOs, made through the Cloud Monitoring API (curl with gcloud's
+# access token), a burn-rate alert policy for each, an e-mail notification channel, an uptime check of the
+# frontend and the space's dashboard. A run creates what is missing, updates the one object whose setting
+# changed, and deletes what a setting turned off (or a removed entry had).
+#
 #   --env NAME   the environment whose settings to use (deploy/env/NAME.env)
-#   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') without making them. The
+#   --dry-run    print the gcloud calls (lines starting 'DRY-RUN: gcloud') and the Cloud Monitoring API
+#                calls (lines starting 'DRY-RUN: curl') without making them. The
 #                Cloud SQL instance, the backend's connection-string secret, the job and the services
 #                are read (read-only) to show what would change; everything else is assumed not to
 #                exist yet
@@ -53,6 +60,8 @@ source "$DEPLOY_DIR/lib/database.sh"
 source "$DEPLOY_DIR/lib/build.sh"
 # shellcheck source=lib/dataprotection.sh
 source "$DEPLOY_DIR/lib/dataprotection.sh"
+# shellcheck source=lib/monitoring.sh
+source "$DEPLOY_DIR/lib/monitoring.sh"
 
 parse_common_options "$0" "$@"
 ((${#REST_ARGS[@]} == 0)) || die "unexpected argument '${REST_ARGS[0]}' (see --help)"
@@ -67,6 +76,7 @@ enable_apis() {
   [[ $EGRESS == connector ]] && apis+=(vpcaccess.googleapis.com)
   if any_scheduled_job; then apis+=(cloudscheduler.googleapis.com); fi
   [[ $BINARY_AUTHORIZATION == false ]] || apis+=(binaryauthorization.googleapis.com)
+  if monitoring_enabled; then apis+=(monitoring.googleapis.com); fi
   gc services enable "${apis[@]}"
 }
 
@@ -148,6 +158,7 @@ grant_added_run_roles
 prune_removed_entries
 # Again on every run: repairs the binding if the first run stopped between deploys.
 grant_backend_invoker
+reconcile_monitoring
 
 if [[ $PUBLIC_ACCESS_REFUSED == true ]]; then
   die "$(public_access_refused_message)"

@@ -25,6 +25,17 @@ public sealed class EnvValidationTests
         { "WAF_SENSITIVITY", "5", "expected 1, 2, 3 or 4" },
         { "RATE_LIMIT_PER_MINUTE", "0", "expected a whole number from 1 to 1000000" },
         { "STATIC_EGRESS_IP", "yes", "STATIC_EGRESS_IP=yes: expected true or false" },
+        { "FRONTEND_SLO_LATENCY", "90%/month", "FRONTEND_SLO_LATENCY=90%/month: expected off or PERCENT%<MSms/PERIOD, e.g. 90%<200ms/month" },
+        { "FRONTEND_SLO_AVAILABILITY", "99.5%<200ms/28d", "expected off or PERCENT%/PERIOD, e.g. 99.5%/28d" },
+        { "BACKEND_SLO_AVAILABILITY", "100%/28d", "PERCENT above 0 and at most 99.99" },
+        { "BACKEND_SLO_AVAILABILITY", "0%/28d", "PERCENT above 0 and at most 99.99" },
+        { "BACKEND_SLO_AVAILABILITY", "99.5%/31d", "Nd for a rolling 1 to 30 days" },
+        { "BACKEND_SLO_LATENCY", "95%<0ms/28d", "MS from 1 to 60000" },
+        { "BACKEND_SLO_LATENCY", "95%<150ms/year", "or day, week, fortnight or month" },
+        { "MONITORING_EMAIL", "ops@", "MONITORING_EMAIL=ops@: expected one e-mail address" },
+        { "MONITORING_EMAIL", "a@example.com,b@example.com", "expected one e-mail address" },
+        { "UPTIME_CHECK_PERIOD", "3", "UPTIME_CHECK_PERIOD=3: expected the minutes between checks, 1, 5, 10 or 15, or off" },
+        { "DASHBOARD", "yes", "DASHBOARD=yes: expected true or false" },
     };
 
     [Theory]

@@ -20,9 +20,13 @@ public sealed class FakeGcloud : IDisposable
         _bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
         StateFolder = Directory.CreateDirectory(Path.Combine(_root, "state")).FullName;
         TempFolder = Directory.CreateDirectory(Path.Combine(_root, "tmp")).FullName;
-        var script = Path.Combine(_bin, "gcloud");
-        File.Copy(Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "CloudRunSpace.Templates.Tests", "Deploy", "FakeGcloud", "gcloud"), script);
-        MakeExecutable(script);
+        // gcloud, and curl for the Cloud Monitoring REST API (lib/monitoring.sh's monitoring_api).
+        foreach (var command in new[] { "gcloud", "curl" })
+        {
+            var script = Path.Combine(_bin, command);
+            File.Copy(Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "CloudRunSpace.Templates.Tests", "Deploy", "FakeGcloud", command), script);
+            MakeExecutable(script);
+        }
         Environment = new Dictionary<string, string?>
         {
             ["PATH"] = _bin + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH"),
@@ -133,6 +137,31 @@ public sealed class FakeGcloud : IDisposable
             ? File.ReadAllLines(log).Select(l => new GcloudCall(JsonNode.Parse(l)!["argv"]!.AsArray().Select(a => (string)a!).ToList())).ToList()
             : [];
     }
+
+    /// <summary>The Cloud Monitoring REST calls the stand-in curl received, in order.</summary>
+    public IReadOnlyList<ApiCall> ApiCalls()
+    {
+        var log = Path.Combine(StateFolder, "curl.jsonl");
+        return File.Exists(log)
+            ? File.ReadAllLines(log).Select(l => JsonNode.Parse(l)!.AsObject())
+                .Select(c => new ApiCall((string)c["method"]!, (string)c["url"]!, c["body"] as JsonObject)).ToList()
+            : [];
+    }
+
+    /// <summary>The Cloud Monitoring API objects (services and their SLOs) that exist, by resource name.</summary>
+    public IReadOnlyDictionary<string, JsonObject> ApiObjects()
+    {
+        var folder = Path.Combine(StateFolder, "monitoring-api");
+        return Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "*.json").ToDictionary(
+                f => Uri.UnescapeDataString(Path.GetFileNameWithoutExtension(f)),
+                f => JsonNode.Parse(File.ReadAllText(f))!.AsObject())
+            : new Dictionary<string, JsonObject>();
+    }
+
+    /// <summary>The documents of the alert policies or notification channels (kind monitoring.policies|channels) that exist.</summary>
+    public IReadOnlyList<JsonObject> MonitoringDocuments(string kind) =>
+        ResourcesByName(kind).Values.Select(r => r["document"]!.AsObject()).ToList();
 
     /// <summary>The resources that exist, as "kind/name" (name URL-decoded, with its scope).</summary>
     public IReadOnlyList<string> Resources()

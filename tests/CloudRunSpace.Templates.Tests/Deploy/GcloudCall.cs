@@ -28,7 +28,7 @@ public sealed record GcloudCall(IReadOnlyList<string> Argv)
     public bool Has(string flag) => Argv.Contains(flag);
 
     /// <summary>Whether the call changes something (as opposed to describe/list queries).</summary>
-    public bool Mutates => !Words.Any(w => w is "describe" or "list" or "access" or "get-iam-policy");
+    public bool Mutates => !Words.Any(w => w is "describe" or "list" or "list-configs" or "access" or "get-iam-policy" or "print-access-token");
 
     /// <inheritdoc />
     public override string ToString() => "gcloud " + string.Join(' ', Argv);

@@ -13,7 +13,9 @@ readonly REQUIRED_SETTINGS=(
   FRONTEND_CONCURRENCY FRONTEND_CPU FRONTEND_MEMORY FRONTEND_MIN_INSTANCES FRONTEND_MAX_INSTANCES
 )
 readonly OPTIONAL_SETTINGS=(CONNECTOR_RANGE FRONTEND_SUBNET_RANGE GITHUB_REPOSITORY GITHUB_BRANCH GITHUB_CONNECTION
-  EDGE DOMAIN WAF_SENSITIVITY RATE_LIMIT_PER_MINUTE TRUSTED_IP_RANGES STATIC_EGRESS_IP BINARY_AUTHORIZATION)
+  EDGE DOMAIN WAF_SENSITIVITY RATE_LIMIT_PER_MINUTE TRUSTED_IP_RANGES STATIC_EGRESS_IP BINARY_AUTHORIZATION
+  MONITORING_EMAIL FRONTEND_SLO_AVAILABILITY FRONTEND_SLO_LATENCY BACKEND_SLO_AVAILABILITY BACKEND_SLO_LATENCY
+  UPTIME_CHECK_PERIOD DASHBOARD)
 
 # Regions where Cloud Run, Cloud SQL, Serverless VPC Access and Artifact Registry are all offered.
 readonly KNOWN_REGIONS=(
@@ -85,6 +87,9 @@ load_env() {
     while read -r key; do
       ENTRY_SETTINGS+=("$(entry_prefix "$name")_$key")
     done < <(entry_size_keys "$name")
+    # An added service's SLOs: the backend's unless the env file sets its own.
+    [[ ${ENTRY[$name:KIND]} != service ]] ||
+      ENTRY_SETTINGS+=("$(entry_prefix "$name")_SLO_AVAILABILITY" "$(entry_prefix "$name")_SLO_LATENCY")
   done
 
   parse_kv_file "$ENV_FILE"
@@ -108,6 +113,20 @@ load_env() {
       [[ $ENV_SET == *" $(entry_prefix "$name")_$key "* ]] ||
         printf -v "$(entry_prefix "$name")_$key" '%s' "${ENTRY[$name:$key]}"
     done < <(entry_size_keys "$name")
+  done
+  # A monitoring setting left out of the env file (one written before they existed) is off; an added
+  # service's SLOs are the backend's unless the env file sets them.
+  UPTIME_CHECK_PERIOD=${UPTIME_CHECK_PERIOD:-off}
+  DASHBOARD=${DASHBOARD:-false}
+  for key in FRONTEND_SLO_AVAILABILITY FRONTEND_SLO_LATENCY BACKEND_SLO_AVAILABILITY BACKEND_SLO_LATENCY; do
+    [[ -n ${!key} ]] || printf -v "$key" '%s' off
+  done
+  for name in "${ADDED_ENTRIES[@]}"; do
+    [[ ${ENTRY[$name:KIND]} == service ]] || continue
+    for key in BACKEND_SLO_AVAILABILITY BACKEND_SLO_LATENCY; do
+      i="$(entry_prefix "$name")_${key#BACKEND_}"
+      [[ -n ${!i:-} ]] || printf -v "$i" '%s' "${!key}"
+    done
   done
   ENVIRONMENT=$ENV_NAME
   validate_settings
@@ -168,6 +187,41 @@ _require_apart() {
   local first=${1}_FIRST last=${1}_LAST other_first=${2}_FIRST other_last=${2}_LAST
   if ((${!first} <= ${!other_last} && ${!other_first} <= ${!last})); then
     _bad "$1=${!1} overlaps $2=${!2}: give each its own range"
+  fi
+}
+
+# parse_slo VALUE: reads an SLO setting, PERCENT%/PERIOD (availability) or PERCENT%<MSms/PERIOD (latency),
+# PERIOD being Nd (a rolling N days, 1 to 30) or day, week, fortnight or month (the calendar's). Sets
+# SLO_GOAL (a fraction), SLO_THRESHOLD (seconds, e.g. 0.2s; empty for availability), SLO_PERIOD_FIELD
+# (rollingPeriod or calendarPeriod) and SLO_PERIOD (e.g. 2419200s or MONTH). Returns 1 when VALUE is not
+# of that form or out of range.
+parse_slo() {
+  local form='^([0-9]{1,2}(\.[0-9]{1,2})?)%(<([0-9]{1,5})ms)?/(([0-9]{1,2})d|day|week|fortnight|month)$'
+  [[ $1 =~ $form ]] || return 1
+  local percent=${BASH_REMATCH[1]} ms=${BASH_REMATCH[4]} period=${BASH_REMATCH[5]} days=${BASH_REMATCH[6]}
+  [[ $percent =~ [1-9] ]] || return 1
+  SLO_GOAL=$(awk -v p="$percent" 'BEGIN { printf "%.6g", p / 100 }')
+  SLO_THRESHOLD=
+  if [[ -n $ms ]]; then
+    ((10#$ms >= 1 && 10#$ms <= 60000)) || return 1
+    SLO_THRESHOLD=$(awk -v ms="$((10#$ms))" 'BEGIN { printf "%gs", ms / 1000 }')
+  fi
+  if [[ -n $days ]]; then
+    ((10#$days >= 1 && 10#$days <= 30)) || return 1
+    SLO_PERIOD_FIELD=rollingPeriod SLO_PERIOD="$((10#$days * 86400))s"
+  else
+    SLO_PERIOD_FIELD=calendarPeriod SLO_PERIOD=${period^^}
+  fi
+}
+
+# _require_slo SETTING KIND: SETTING is off or an SLO of KIND (availability or latency) parse_slo reads.
+_require_slo() {
+  local setting=$1 kind=$2 value=${!1}
+  [[ $value != off ]] || return 0
+  local example='99.5%/28d' form='PERCENT%/PERIOD'
+  [[ $kind == availability ]] || example='90%<200ms/month' form='PERCENT%<MSms/PERIOD'
+  if ! parse_slo "$value" || [[ $kind == availability && -n $SLO_THRESHOLD || $kind == latency && -z $SLO_THRESHOLD ]]; then
+    _bad "$setting=$value: expected off or $form, e.g. $example (PERCENT above 0 and at most 99.99, MS from 1 to 60000, PERIOD Nd for a rolling 1 to 30 days, or day, week, fortnight or month)"
   fi
 }
 
@@ -313,6 +367,20 @@ validate_settings() {
   _require_int BACKEND_DB_POOL_SIZE 1 500
 
   validate_entry_settings
+  local name kind
+  for name in "${SPACE_ENTRIES[@]}"; do
+    [[ ${ENTRY[$name:KIND]} == service ]] || continue
+    for kind in availability latency; do
+      _require_slo "$(entry_prefix "$name")_SLO_${kind^^}" "$kind"
+    done
+  done
+  [[ $UPTIME_CHECK_PERIOD =~ ^(1|5|10|15|off)$ ]] ||
+    _bad "UPTIME_CHECK_PERIOD=$UPTIME_CHECK_PERIOD: expected the minutes between checks, 1, 5, 10 or 15, or off"
+  [[ $DASHBOARD == true || $DASHBOARD == false ]] || _bad "DASHBOARD=$DASHBOARD: expected true or false"
+  # One address: Cloud Monitoring's e-mail channel takes one.
+  if [[ -n $MONITORING_EMAIL && ! $MONITORING_EMAIL =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$ ]]; then
+    _bad "MONITORING_EMAIL=$MONITORING_EMAIL: expected one e-mail address, e.g. ops@example.com (or empty: no notifications)"
+  fi
 
   # Old and new revisions both run during a rollout or a canary, each up to its max instances: the
   # database must take twice the pools of the backend and of every added service with DATABASE=true, an
