@@ -59,6 +59,9 @@ public sealed partial class ValidationStages
             {
                 Configuration = configuration,
                 Environment = new Dictionary<string, string?> { ["CLOUDRUNSPACE_TEMPLATE_PACKAGE"] = Package },
+                // Past the default 30 minutes since the Operations settings: every up.sh of the stand-in tests now also
+                // reconciles SLOs, alerts, the uptime check, the dashboard and the edge (1408 s before them).
+                Timeout = TimeSpan.FromMinutes(50),
             });
     }
 
