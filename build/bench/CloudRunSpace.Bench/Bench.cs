@@ -373,22 +373,11 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
                 foreach (var path in paths)
                 {
                     var before = path.Processes.ToDictionary(p => p.Name, p => p.Cpu());
-                    double peak = 0;
-                    using (new Timer(_ =>
-                    {
-                        try
-                        {
-                            peak = Math.Max(peak, Measurements.ResidentMiB(path.Sampled()));
-                        }
-                        catch (IOException)
-                        {
-                            // between samples
-                        }
-                    }, null, 0, 200))
+                    using (var peak = new ResidentPeak(path.Sampled))
                     {
                         var result = RunCleanWrk(path.Url, path.Authorization, Path.Combine(Logs, $"wrk-{path.Path}-{round}.log"), settings.LoadSeconds);
                         var cpu = path.Processes.ToDictionary(p => p.Name, p => p.Cpu() - before[p.Name]);
-                        runs.Add(new HopRun(path.Path, result.Requests, cpu, peak, result.P50Milliseconds, result.P99Milliseconds));
+                        runs.Add(new HopRun(path.Path, result.Requests, cpu, peak.MiB, result.P50Milliseconds, result.P99Milliseconds));
                     }
 
                     var run = runs[^1];
@@ -471,21 +460,12 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
                 RunWrk(url, authorization, log + "-warm-up-wrk.log", settings.WarmUpSeconds);
                 // The group is charged only for pages first touched inside it (shared files the machine had cached
                 // stay charged elsewhere), so the process's own resident peak is sampled beside it.
-                double peakRss = 0;
+                double peakRss;
                 WrkResult result;
-                using (new Timer(_ =>
-                {
-                    try
-                    {
-                        peakRss = Math.Max(peakRss, Measurements.ResidentMiB(process.Id));
-                    }
-                    catch (IOException)
-                    {
-                        // ended
-                    }
-                }, null, 0, 200))
+                using (var peak = new ResidentPeak(() => process.Id))
                 {
                     result = RunWrk(url, authorization, log + "-wrk.log", settings.LoadSeconds);
+                    peakRss = peak.MiB;
                 }
 
                 var survived = !process.HasExited;
