@@ -59,7 +59,7 @@ public sealed class AddedTemplatesTests(TemplateHive hive)
 
         Assert.Equal(
             ["KIND=service", "PROJECT=src/Orders/Orders.csproj", "DOCKERFILE=src/Orders/Dockerfile", "DATABASE=true", "INGRESS=internal",
-                "INVOKERS=frontend,backend", "CONCURRENCY=80", "CPU=1", "MEMORY=512Mi", "MIN_INSTANCES=0", "MAX_INSTANCES=10", "DB_POOL_SIZE=10"],
+                "INVOKERS=frontend,backend", "CONCURRENCY=80", "CPU=1", "MEMORY=512Mi", "MIN_INSTANCES=0", "MAX_INSTANCES=3", "DB_POOL_SIZE=1"],
             Settings(space, "space/orders.conf"));
         var solution = await File.ReadAllTextAsync(space.PathOf("Acme.Shop.sln"), TestContext.Current.CancellationToken);
         Assert.Contains(@"src\Orders\Orders.csproj", solution, StringComparison.Ordinal);
@@ -81,6 +81,32 @@ public sealed class AddedTemplatesTests(TemplateHive hive)
             ["KIND=job", "PROJECT=src/Nightly.Export/Nightly.Export.csproj", "DOCKERFILE=src/Nightly.Export/Dockerfile", "DATABASE=false",
                 "CPU=1", "MEMORY=512Mi", "TASK_TIMEOUT=600s", "MAX_RETRIES=1", "SCHEDULE=\"30 2 * * 1\"", "TIME_ZONE=Europe/Berlin"],
             Settings(space, "space/nightly-export.conf"));
+    }
+
+    [Fact]
+    public async Task A_space_grown_by_both_templates_with_the_database_passes_the_deploy_dry_run_as_generated()
+    {
+        // The entries as the templates write them, not as a test would: their sizes must fit the new space's
+        // connection budget and carry every key the manifest asks of their kind.
+        var space = await hive.InstantiateAsync("Acme.Shop");
+        foreach (var template in new[] { "cloudrun-service", "cloudrun-job" })
+        {
+            var added = await hive.RunDotnetNewAsync(template, "-n", template == "cloudrun-service" ? "Orders" : "Nightly", "-o", space.OutputDirectory,
+                "--no-restore", "--database");
+            Assert.True(added.ExitCode == 0, added.Output);
+        }
+
+        using var gcloud = new Deploy.FakeGcloud();
+        var result = await gcloud.RunAsync(space.OutputDirectory, "deploy/up.sh", "--dry-run");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        var printed = Deploy.DryRunOutput.Calls(result.StandardOutput);
+        var orders = Assert.Single(printed, c => c.Is("run", "deploy") && c.Words[2].EndsWith("-orders", StringComparison.Ordinal));
+        Assert.Equal("internal", orders.Flag("--ingress"));
+        var invokers = printed.Where(c => c.Is("run", "services", "add-iam-policy-binding", orders.Words[2]) && c.Flag("--role") == "roles/run.invoker").ToList();
+        var prefix = orders.Words[2][..^"-orders".Length];
+        Assert.Equal([$"serviceAccount:{prefix}-fe@{orders.Flag("--project")}.iam.gserviceaccount.com"], invokers.Select(c => c.Flag("--member")));
+        Assert.Contains(printed, c => c.Is("scheduler", "jobs", "create", "http"));
     }
 
     [Theory]
