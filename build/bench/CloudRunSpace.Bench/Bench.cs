@@ -85,6 +85,12 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
 
         // 2. Publish everything the Dockerfile way (the bare web app gets the same ReadyToRun switch as ours).
         string Project(Variant space, string service) => Path.Combine(BenchRoot, space.Name, "src", $"{space.Name}.{service}", $"{space.Name}.{service}.csproj");
+        if (settings.Profile)
+        {
+            Profile(jitSpace, Publish("backend-jit", Project(jitSpace, "Backend")), Publish("frontend", Project(jitSpace, "Frontend")));
+            return;
+        }
+
         var published = new Dictionary<string, string>
         {
             ["backend-jit"] = Publish("backend-jit", Project(jitSpace, "Backend")),
@@ -127,6 +133,52 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         var hops = HopRounds(live, subjects, token, http);
         var shaped = CloudRunShaped(subjects, token);
         BenchReport.Write(BenchRoot, settings, subjects, hops, shaped, IdTokenRequestsDuringLoad, information);
+    }
+
+    // --profile: the space from the published JIT build, its runtime writing perf maps (W^X off, so perf finds JIT code in them), then perf's call-graph samples
+    // of the backend under the backend-alone load and of the frontend under the page load, each reported by symbol.
+    private void Profile(Variant jitSpace, string backend, string frontend)
+    {
+        if (Measurements.FindTool("perf") is null)
+        {
+            throw new InvalidOperationException("perf is not installed: apt-get install linux-perf");
+        }
+
+        var spaceSettings = new SpaceSettings
+        {
+            Name = jitSpace.Name,
+            BackendDll = Path.Combine(backend, $"{jitSpace.Name}.Backend.dll"),
+            FrontendDll = Path.Combine(frontend, $"{jitSpace.Name}.Frontend.dll"),
+            FakeGoogleDll = Stages.BuildFakeGoogle(),
+            LogDirectory = Logs,
+            LogPrefix = "space",
+            ExtraEnvironment = new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1", ["DOTNET_EnableWriteXorExecute"] = "0" },
+        };
+        using var live = new LocalSpace(spaceSettings, information);
+        live.Start();
+        live.Postgres.Sql("INSERT INTO records (title) SELECT 'bench record ' || g FROM generate_series(1, 50) g", LocalSpace.DatabaseName);
+        using var http = new HttpClient();
+        var token = "Bearer " + http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}")
+            .GetAwaiter().GetResult().Trim().Trim('"');
+        foreach (var (name, url, authorization, pid) in new[]
+        {
+            ("backend", live.BackendUrl + "/api/records?limit=50", token, live.Backend.Id),
+            ("frontend", $"http://127.0.0.1:{live.FrontendPort}/", null, live.Frontend.Id),
+        })
+        {
+            RunCleanWrk(url, authorization, Path.Combine(Logs, $"profile-{name}-warm-up-wrk.log"), settings.WarmUpSeconds);
+            var data = Path.Combine(Logs, $"profile-{name}.data");
+            var load = Task.Run(() => RunWrk(url, authorization, Path.Combine(Logs, $"profile-{name}-wrk.log"), settings.LoadSeconds + 2));
+            var record = Stages.Run("perf", ["record", "-F", "999", "-g", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", data, "--", "sleep", settings.LoadSeconds.ToString(CultureInfo.InvariantCulture)],
+                Path.Combine(Logs, $"profile-{name}-record.log"));
+            load.GetAwaiter().GetResult();
+            Require(Stages.Record("bench", $"profile-{name}-record", record, ExitCodeProblem(record)), $"perf record of the {name}");
+            var report = Stages.Run("perf", ["report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol", "--percent-limit", "0.5", "-g", "none"],
+                Path.Combine(Logs, $"profile-{name}-report.log"));
+            Require(Stages.Record("bench", $"profile-{name}-report", report, ExitCodeProblem(report)), $"perf report of the {name}");
+            File.WriteAllText(Path.Combine(BenchRoot, $"profile-{name}.txt"), report.Output);
+            information($"bench: the {name}'s profile is in {Path.Combine(BenchRoot, $"profile-{name}.txt")}");
+        }
     }
 
     private static void CopyDirectory(string from, string to)

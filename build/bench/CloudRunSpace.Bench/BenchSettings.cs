@@ -17,12 +17,16 @@ namespace CloudRunSpace.Bench;
 /// CPU-per-request rounds: each loads the full path, the bare Razor app, the backend alone and the single-query API
 /// one after the other, so a busy moment of a shared machine hits all alike; ratios are medians over the rounds.
 /// </param>
+/// <param name="Profile">
+/// Instead of measuring: profile where the backend's and the frontend's CPU goes under the load (perf, with the
+/// runtime's perf map for JIT code), into artifacts/bench/profile-*.txt.
+/// </param>
 public sealed record BenchSettings(
     string Root, string Configuration, int Repetitions = 7, int RequestsBeforeRss = 2000, int Concurrency = 16,
-    int LoadSeconds = 6, int WarmUpSeconds = 5, int LoadRounds = 7)
+    int LoadSeconds = 6, int WarmUpSeconds = 5, int LoadRounds = 7, bool Profile = false)
 {
 
-    /// <summary>Reads --root DIR, --configuration NAME and --quick.</summary>
+    /// <summary>Reads --root DIR, --configuration NAME, --quick and --profile.</summary>
     /// <param name="args">The command line.</param>
     public static BenchSettings Parse(string[] args)
     {
@@ -33,7 +37,7 @@ public sealed record BenchSettings(
         }
 
         var root = Path.GetFullPath(Value("--root") ?? Directory.GetCurrentDirectory());
-        var settings = new BenchSettings(root, Value("--configuration") ?? "Release");
+        var settings = new BenchSettings(root, Value("--configuration") ?? "Release", Profile: args.Contains("--profile"));
         return args.Contains("--quick")
             ? settings with { Repetitions = 1, RequestsBeforeRss = 100, LoadSeconds = 2, WarmUpSeconds = 1, LoadRounds = 1 }
             : settings;
