@@ -24,6 +24,7 @@ public static class GoogleIdTokenAuthenticationExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GoogleIdTokenOptions>, GoogleIdTokenOptionsValidator>();
         builder.Services.AddSingleton<GoogleSigningKeys>();
+        builder.Services.AddSingleton<VerifiedTokens>();
         // The 503 answer while the signing keys cannot be fetched is problem details.
         builder.Services.AddProblemDetails();
 

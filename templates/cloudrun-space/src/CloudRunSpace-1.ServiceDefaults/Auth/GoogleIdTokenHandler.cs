@@ -15,12 +15,14 @@ namespace CloudRunSpace_1.ServiceDefaults.Auth;
 /// RS256 signature against the issuer's JWKS (<see cref="GoogleSigningKeys"/>), the issuer, the audience (this service's URL) and the
 /// expiry. A token signed with a key the cache does not hold is checked again against a fresh key set before it is
 /// refused. While the key set cannot be fetched and no cached key verifies the token, the caller gets 503 problem
-/// details with Retry-After instead of 401. The token is never logged.
+/// details with Retry-After instead of 401. A token verified once is kept in <see cref="VerifiedTokens"/> until it
+/// expires. The token is never logged.
 /// </summary>
 public sealed class GoogleIdTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     IOptions<GoogleIdTokenOptions> tokenOptions,
     GoogleSigningKeys signingKeys,
+    VerifiedTokens verifiedTokens,
     IProblemDetailsService problemDetails,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder)
@@ -50,15 +52,22 @@ public sealed class GoogleIdTokenHandler(
 
         var options = tokenOptions.Value;
         var token = header[BearerPrefix.Length..].Trim();
+        IList<SecurityKey> keys;
         TokenValidationResult result;
         try
         {
-            var keys = await signingKeys.GetAsync(Context.RequestAborted);
+            keys = await signingKeys.GetAsync(Context.RequestAborted);
+            if (verifiedTokens.Find(token, keys) is { } verified)
+            {
+                return Success(verified);
+            }
+
             result = await ValidateAsync(token, keys, options);
             if (result.Exception is SecurityTokenSignatureKeyNotFoundException
                 && await signingKeys.RefreshAsync(keys, Context.RequestAborted) is { } refreshed)
             {
-                result = await ValidateAsync(token, refreshed, options);
+                keys = refreshed;
+                result = await ValidateAsync(token, keys, options);
             }
         }
         catch (SigningKeysUnavailableException unavailable)
@@ -77,11 +86,23 @@ public sealed class GoogleIdTokenHandler(
         }
 
         var payload = (JsonWebToken)result.SecurityToken;
+        var caller = new VerifiedCaller(
+            payload.Subject ?? string.Empty,
+            payload.TryGetPayloadValue<string>("email", out var email) ? email : string.Empty,
+            IsEmailVerified(payload),
+            new DateTimeOffset(DateTime.SpecifyKind(payload.ValidTo, DateTimeKind.Utc)) + options.ClockTolerance,
+            keys);
+        verifiedTokens.Add(token, caller);
+        return Success(caller);
+    }
+
+    private AuthenticateResult Success(VerifiedCaller caller)
+    {
         var identity = new ClaimsIdentity(
             [
-                new Claim(ClaimTypes.NameIdentifier, payload.Subject ?? string.Empty),
-                new Claim(ClaimTypes.Email, payload.TryGetPayloadValue<string>("email", out var email) ? email : string.Empty),
-                new Claim(EmailVerifiedClaim, IsEmailVerified(payload) ? "true" : "false"),
+                new Claim(ClaimTypes.NameIdentifier, caller.Subject),
+                new Claim(ClaimTypes.Email, caller.Email),
+                new Claim(EmailVerifiedClaim, caller.EmailVerified ? "true" : "false"),
             ],
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
