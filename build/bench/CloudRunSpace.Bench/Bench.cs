@@ -65,6 +65,7 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             Require(Stages.Instantiate(space, Path.Combine(BenchRoot, space.Name), label: space.Name), $"scaffolding {space.Name}");
         }
 
+        var beforeSpace = settings.Before is null ? null : ScaffoldBefore(settings.Before);
         var baselines = Path.Combine(BenchRoot, "baselines");
         foreach (var (template, name) in new[] { ("web", "BareWeb"), ("webapiaot", "BareAot") })
         {
@@ -104,6 +105,10 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             ["frontend-blazor"] = Publish("frontend-blazor", Project(blazorSpace, "Frontend")),
             ["bare-blazor"] = Publish("bare-blazor", Path.Combine(baselines, "BareBlazor", "BareBlazor.csproj")),
         };
+        if (beforeSpace is not null)
+        {
+            published["backend-before"] = Publish("backend-before", Project(beforeSpace, "Backend"));
+        }
 
         // 3. The space: PostgreSQL, fake Google, migrate and both services, from the published JIT build.
         var spaceSettings = new SpaceSettings
@@ -123,7 +128,7 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         using var http = new HttpClient();
         var token = "Bearer " + http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}")
             .GetAwaiter().GetResult().Trim().Trim('"');
-        var subjects = Subjects(live, published, aotSpace, blazorSpace, spaceSettings, token);
+        var subjects = Subjects(live, published, aotSpace, blazorSpace, beforeSpace, spaceSettings, token);
         foreach (var subject in subjects)
         {
             subject.SizeMiB = Measurements.DirectoryMiB(subject.PublishDirectory);
@@ -228,7 +233,24 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         }
     }
 
-    private static List<BenchSubject> Subjects(LocalSpace live, Dictionary<string, string> published, Variant aotSpace, Variant blazorSpace, SpaceSettings space, string token)
+    // --before: the revision's template pack, packed and installed from its own tree (its own hive), and its default
+    // space scaffolded beside this run's.
+    private Variant ScaffoldBefore(string revision)
+    {
+        var tree = Path.Combine(BenchRoot, "before-tree");
+        Directory.CreateDirectory(tree);
+        var archive = Stages.Run("bash", ["-c", "git -C \"$1\" archive --format=tar \"$2\" | tar -x -C \"$3\"", "archive", _paths.Root, revision, tree],
+            Path.Combine(Logs, "before-archive.log"));
+        Require(Stages.Record("bench", "before-archive", archive, ExitCodeProblem(archive), revision), $"extracting {revision}");
+        var before = new ValidationStages(new BuildPaths(tree), _report, information, error);
+        before.PackTarget(settings.Configuration);
+        before.InstallTarget();
+        var space = new Variant("Bench.Before", new Dictionary<string, string>());
+        Require(before.Instantiate(space, Path.Combine(BenchRoot, space.Name), label: space.Name), $"scaffolding {space.Name} from {revision}");
+        return space;
+    }
+
+    private List<BenchSubject> Subjects(LocalSpace live, Dictionary<string, string> published, Variant aotSpace, Variant blazorSpace, Variant? beforeSpace, SpaceSettings space, string token)
     {
         Dictionary<string, string> Frontend(int port)
         {
@@ -261,8 +283,15 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
 
         var aotBackend = Path.Combine(published["backend-aot"], $"{aotSpace.Name}.Backend");
         const string List = "/api/records?limit=50";
+        List<BenchSubject> before = beforeSpace is null
+            ? []
+            :
+            [
+                new() { Key = "backend-before", Title = $"backend (default) of {settings.Before}, first ready, to /healthz/ready", Entry = Path.Combine(published["backend-before"], $"{beforeSpace.Name}.Backend.dll"), PublishDirectory = published["backend-before"], ReadyPath = "/healthz/ready", LoadPath = List, Baseline = "single-query", Environment = Backend, Authorization = () => token },
+            ];
         return
         [
+            .. before,
             new() { Key = "bare-web", Title = "dotnet new web (JIT, ReadyToRun)", Entry = Path.Combine(published["bare-web"], "BareWeb.dll"), PublishDirectory = published["bare-web"], Environment = p => WithPort(Quiet(), p) },
             new() { Key = "bare-webapiaot", Title = "dotnet new webapiaot (Native AOT)", Entry = Path.Combine(published["bare-webapiaot"], "BareAot"), PublishDirectory = published["bare-webapiaot"], ReadyPath = "/todos", LoadPath = "/todos", Environment = p => WithPort(Quiet(), p) },
             // The backend's first-ready baselines: the first request opens the first connection and runs the query.
@@ -410,6 +439,12 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
                 ("backend-alone", live.BackendUrl + "/api/records?limit=50", token, [("backend", Backend), ("postgres", Postgres)], () => live.Backend.Id),
                 ("single-query", $"http://127.0.0.1:{singlePort}/", null, [("single-query", () => ProcessCpu.Milliseconds(single.Id)), ("postgres", Postgres)], () => single.Id),
             };
+            if (subjects.Any(s => s.Key == "backend-before"))
+            {
+                var beforePort = StartResident("backend-before");
+                var before = started[^1];
+                paths = [.. paths, ("backend-before-alone", $"http://127.0.0.1:{beforePort}/api/records?limit=50", token, [("backend-before", () => ProcessCpu.Milliseconds(before.Id)), ("postgres", Postgres)], () => before.Id)];
+            }
 
             // One discarded run per path first: tiered compilation is still replacing start-up code in the first seconds.
             foreach (var path in paths)

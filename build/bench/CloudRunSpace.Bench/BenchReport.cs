@@ -140,6 +140,14 @@ public static class BenchReport
         }
 
         Target("CPU per request, backend ÷ single-query API", backendCpu, 1.30, "the backend alone (with a token) against the single-query API");
+        if (byKey.ContainsKey("backend-before"))
+        {
+            Line($"");
+            Line($"## Before and after: this tree's default backend ÷ {settings.Before}'s, interleaved in this run");
+            Line($"");
+            Line($"- first ready: {Median(byKey["backend-jit"].StartMs) / Median(byKey["backend-before"].StartMs):0.000}× ({Median(byKey["backend-jit"].StartMs):0} against {Median(byKey["backend-before"].StartMs):0} ms)");
+            Line($"- CPU per request, the backend alone: {RoundRatio("backend-alone", r => r.PerRequest("backend"), "backend-before-alone", r => r.PerRequest("backend-before")):0.000}× (median of the rounds' ratios); with PostgreSQL: {RoundRatio("backend-alone", r => r.TotalPerRequest, "backend-before-alone", r => r.TotalPerRequest):0.000}×");
+        }
 
         // Cloud Run-shaped runs.
         Line($"");

@@ -21,12 +21,16 @@ namespace CloudRunSpace.Bench;
 /// Instead of measuring: profile where the backend's and the frontend's CPU goes under the load (perf, with the
 /// runtime's perf map for JIT code), into artifacts/bench/profile-*.txt.
 /// </param>
+/// <param name="Before">
+/// A git revision whose template pack's default backend is measured beside this one's, interleaved in the same run
+/// (start to ready, CPU per request): the before/after of a change to the generated services. Null: none.
+/// </param>
 public sealed record BenchSettings(
     string Root, string Configuration, int Repetitions = 7, int RequestsBeforeRss = 2000, int Concurrency = 16,
-    int LoadSeconds = 6, int WarmUpSeconds = 5, int LoadRounds = 7, bool Profile = false)
+    int LoadSeconds = 6, int WarmUpSeconds = 5, int LoadRounds = 7, bool Profile = false, string? Before = null)
 {
 
-    /// <summary>Reads --root DIR, --configuration NAME, --quick and --profile.</summary>
+    /// <summary>Reads --root DIR, --configuration NAME, --quick, --profile and --before REVISION.</summary>
     /// <param name="args">The command line.</param>
     public static BenchSettings Parse(string[] args)
     {
@@ -37,7 +41,7 @@ public sealed record BenchSettings(
         }
 
         var root = Path.GetFullPath(Value("--root") ?? Directory.GetCurrentDirectory());
-        var settings = new BenchSettings(root, Value("--configuration") ?? "Release", Profile: args.Contains("--profile"));
+        var settings = new BenchSettings(root, Value("--configuration") ?? "Release", Profile: args.Contains("--profile"), Before: Value("--before"));
         return args.Contains("--quick")
             ? settings with { Repetitions = 1, RequestsBeforeRss = 100, LoadSeconds = 2, WarmUpSeconds = 1, LoadRounds = 1 }
             : settings;
