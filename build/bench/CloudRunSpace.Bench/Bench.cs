@@ -111,23 +111,10 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         }
 
         // 3. The space: PostgreSQL, fake Google, migrate and both services, from the published JIT build.
-        var spaceSettings = new SpaceSettings
-        {
-            Name = jitSpace.Name,
-            BackendDll = Path.Combine(published["backend-jit"], $"{jitSpace.Name}.Backend.dll"),
-            FrontendDll = Path.Combine(published["frontend"], $"{jitSpace.Name}.Frontend.dll"),
-            FakeGoogleDll = Stages.BuildFakeGoogle(),
-            LogDirectory = Logs,
-            LogPrefix = "space",
-        };
-        using var live = new LocalSpace(spaceSettings, information);
-        live.Start();
-        live.Postgres.Sql("INSERT INTO records (title) SELECT 'bench record ' || g FROM generate_series(1, 50) g", LocalSpace.DatabaseName);
-        MigrateAot(live, published["backend-aot"], aotSpace);
-
         using var http = new HttpClient();
-        var token = "Bearer " + http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}")
-            .GetAwaiter().GetResult().Trim().Trim('"');
+        var (live, spaceSettings, token) = StartSpace(jitSpace, published["backend-jit"], published["frontend"], http);
+        using var running = live;
+        MigrateAot(live, published["backend-aot"], aotSpace);
         var subjects = Subjects(live, published, aotSpace, blazorSpace, beforeSpace, spaceSettings, token);
         foreach (var subject in subjects)
         {
@@ -149,22 +136,10 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             throw new InvalidOperationException("perf is not installed: apt-get install linux-perf");
         }
 
-        var spaceSettings = new SpaceSettings
-        {
-            Name = jitSpace.Name,
-            BackendDll = Path.Combine(backend, $"{jitSpace.Name}.Backend.dll"),
-            FrontendDll = Path.Combine(frontend, $"{jitSpace.Name}.Frontend.dll"),
-            FakeGoogleDll = Stages.BuildFakeGoogle(),
-            LogDirectory = Logs,
-            LogPrefix = "space",
-            ExtraEnvironment = new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1", ["DOTNET_EnableWriteXorExecute"] = "0" },
-        };
-        using var live = new LocalSpace(spaceSettings, information);
-        live.Start();
-        live.Postgres.Sql("INSERT INTO records (title) SELECT 'bench record ' || g FROM generate_series(1, 50) g", LocalSpace.DatabaseName);
         using var http = new HttpClient();
-        var token = "Bearer " + http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}")
-            .GetAwaiter().GetResult().Trim().Trim('"');
+        var (live, _, token) = StartSpace(jitSpace, backend, frontend, http,
+            new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1", ["DOTNET_EnableWriteXorExecute"] = "0" });
+        using var running = live;
         foreach (var (name, url, authorization, pid) in new[]
         {
             ("backend", live.BackendUrl + "/api/records?limit=50", token, live.Backend.Id),
@@ -230,6 +205,37 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
         if (!migrate.WaitForExit(TimeSpan.FromSeconds(60)) || migrate.ExitCode != 0)
         {
             throw new LoggedFailureException("the Native AOT backend's migrate failed", migrate.LogFile);
+        }
+    }
+
+    // The space from the published JIT build (PostgreSQL with 50 records, fake Google, migrated, both services) and
+    // the bearer token the frontend's account gets for the backend.
+    private (LocalSpace Live, SpaceSettings Settings, string Token) StartSpace(Variant jitSpace, string backend, string frontend, HttpClient http,
+        Dictionary<string, string>? extraEnvironment = null)
+    {
+        var spaceSettings = new SpaceSettings
+        {
+            Name = jitSpace.Name,
+            BackendDll = Path.Combine(backend, $"{jitSpace.Name}.Backend.dll"),
+            FrontendDll = Path.Combine(frontend, $"{jitSpace.Name}.Frontend.dll"),
+            FakeGoogleDll = Stages.BuildFakeGoogle(),
+            LogDirectory = Logs,
+            LogPrefix = "space",
+            ExtraEnvironment = extraEnvironment ?? [],
+        };
+        var live = new LocalSpace(spaceSettings, information);
+        try
+        {
+            live.Start();
+            live.Postgres.Sql("INSERT INTO records (title) SELECT 'bench record ' || g FROM generate_series(1, 50) g", LocalSpace.DatabaseName);
+            var token = "Bearer " + http.GetStringAsync($"{live.FakeGoogleUrl}/fake/id-token?audience={Uri.EscapeDataString(live.BackendAudience)}&email={Uri.EscapeDataString(LocalSpace.FrontendServiceAccount)}")
+                .GetAwaiter().GetResult().Trim().Trim('"');
+            return (live, spaceSettings, token);
+        }
+        catch
+        {
+            live.Dispose();
+            throw;
         }
     }
 
