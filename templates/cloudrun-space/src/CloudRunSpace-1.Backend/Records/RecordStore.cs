@@ -6,7 +6,7 @@ namespace CloudRunSpace_1.Backend.Records;
 public sealed class RecordStore(NpgsqlDataSource dataSource)
 {
     /// <summary>The newest records first.</summary>
-    public async Task<List<RecordItem>> ListAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RecordItem>> ListAsync(int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT id, title, created_at FROM records ORDER BY id DESC LIMIT $1");
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });

@@ -23,7 +23,7 @@ public static class RecordsEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Ok<List<RecordItem>>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<IReadOnlyList<RecordItem>>, ValidationProblem>> ListAsync(
         RecordStore store, CancellationToken cancellationToken, int limit = 50)
     {
         if (limit is < 1 or > MaxLimit)
