@@ -46,6 +46,8 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
             throw new InvalidOperationException("clang is not installed (Native AOT needs it): apt-get install clang zlib1g-dev");
         }
 
+        // --profile measures nothing, so the last measured report outlives it (the profile is read beside it).
+        var keptReport = settings.Profile ? BenchReport.Read(BenchRoot) : [];
         if (Directory.Exists(BenchRoot))
         {
             Directory.Delete(BenchRoot, recursive: true);
@@ -53,6 +55,7 @@ public sealed class Bench(BenchSettings settings, Action<string> information, Ac
 
         StopperFiles.Write(BenchRoot, File.ReadAllText(_paths.RepositoryGlobalJson));
         Directory.CreateDirectory(Logs);
+        BenchReport.Restore(BenchRoot, keptReport);
 
         // 1. The template pack, the two spaces (default; --native-aot) and the baselines, all scaffolded now.
         Stages.PackTarget(settings.Configuration);

@@ -205,8 +205,29 @@ public static class BenchReport
             ["services"] = services, ["hops"] = hopJson, ["cpuSumVsSingleQuery"] = Math.Round(sumCpu, 3), ["cloudRunShaped"] = shapedJson,
             ["idTokenRequestsDuringLoad"] = idTokenRequests, ["targets"] = targets,
         };
-        File.WriteAllText(Path.Combine(benchRoot, "report.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.WriteAllText(Path.Combine(benchRoot, "report.md"), md.ToString());
+        File.WriteAllText(Path.Combine(benchRoot, ReportJson), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(benchRoot, ReportMarkdown), md.ToString());
         information(md.ToString());
     }
+
+    /// <summary>The report files a run left in <paramref name="benchRoot"/>, by name (none when there was no run).</summary>
+    /// <param name="benchRoot">artifacts/bench.</param>
+    public static Dictionary<string, byte[]> Read(string benchRoot) =>
+        new[] { ReportJson, ReportMarkdown }
+            .Where(name => File.Exists(Path.Combine(benchRoot, name)))
+            .ToDictionary(name => name, name => File.ReadAllBytes(Path.Combine(benchRoot, name)));
+
+    /// <summary>Writes back what <see cref="Read"/> returned.</summary>
+    /// <param name="benchRoot">artifacts/bench.</param>
+    /// <param name="files">The report files by name.</param>
+    public static void Restore(string benchRoot, Dictionary<string, byte[]> files)
+    {
+        foreach (var (name, content) in files)
+        {
+            File.WriteAllBytes(Path.Combine(benchRoot, name), content);
+        }
+    }
+
+    private const string ReportJson = "report.json";
+    private const string ReportMarkdown = "report.md";
 }
